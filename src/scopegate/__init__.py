@@ -1,0 +1,37 @@
+"""scopegate: OAuth 2.0 bearer-token validation for Python resource servers.
+
+The core (settings, header parsing, verification, scopes, errors) imports no
+web framework. Adapters are imported by their module path:
+``scopegate.asgi``, ``scopegate.starlette`` and ``scopegate.fastapi``.
+"""
+
+from __future__ import annotations
+
+from scopegate import errors
+from scopegate.errors import (
+    BearerError,
+    ConfigurationError,
+    InsufficientScopeError,
+    InvalidRequestError,
+    InvalidTokenError,
+    MissingTokenError,
+)
+from scopegate.settings import Settings
+from scopegate.token import AccessToken
+from scopegate.verifier import TokenVerifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessToken",
+    "BearerError",
+    "ConfigurationError",
+    "InsufficientScopeError",
+    "InvalidRequestError",
+    "InvalidTokenError",
+    "MissingTokenError",
+    "Settings",
+    "TokenVerifier",
+    "__version__",
+    "errors",
+]

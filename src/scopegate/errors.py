@@ -1,0 +1,183 @@
+"""Errors: the wire contract of scopegate.
+
+Each bearer error knows its HTTP status, its RFC 6750 error code, its fixed
+description and how to render its ``WWW-Authenticate`` challenge and JSON body,
+so that every adapter (ASGI, WSGI, FastAPI, Flask) only *renders* errors and
+never decides them::
+
+    ScopegateError
+    ├── ConfigurationError          bad settings; raised at construction, never per request
+    └── BearerError                 a request that must be rejected (status, code, challenge)
+        ├── MissingTokenError       401, no ``error`` attribute (RFC 6750 §3.1)
+        ├── InvalidRequestError     400 ``invalid_request``
+        ├── InvalidTokenError       401 ``invalid_token``
+        └── InsufficientScopeError  403 ``insufficient_scope`` with ``scope="..."``
+
+Descriptions are fixed strings chosen here; they never contain the token, a
+secret, a claim value or a library's message, so they are always safe to put in
+a quoted header parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from enum import Enum
+from typing import ClassVar
+
+__all__ = [
+    "BearerError",
+    "ConfigurationError",
+    "InsufficientScopeError",
+    "InvalidRequestError",
+    "InvalidTokenError",
+    "MissingTokenError",
+    "ScopegateError",
+    "TokenFailure",
+]
+
+# RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+_DESCRIPTION_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
+# RFC 6750 §3 / RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
+
+
+class ScopegateError(Exception):
+    """Root of every exception scopegate raises on purpose."""
+
+
+class ConfigurationError(ScopegateError):
+    """A setting is missing or unusable.
+
+    The message names the setting and its environment variable. It never
+    contains the value of a secret.
+    """
+
+
+class BearerError(ScopegateError):
+    """A request that must be rejected, with everything needed to render the response.
+
+    Attributes:
+        status_code: the HTTP status to answer with.
+        error: the RFC 6750 error code, or None when the request carried no
+            credentials at all (RFC 6750 §3.1: no error attribute then).
+        description: a short, fixed, header-safe explanation.
+    """
+
+    status_code: ClassVar[int] = 401
+    error: ClassVar[str | None] = None
+    default_description: ClassVar[str] = "Authentication is required"
+
+    def __init__(self, description: str | None = None) -> None:
+        self.description = description or self.default_description
+        if not _DESCRIPTION_CHARS.match(self.description):
+            raise ValueError("error descriptions must use RFC 6750 §3 characters only")
+        super().__init__(self.description)
+
+    @property
+    def body_error(self) -> str:
+        """The ``error`` member of the JSON body (``missing_token`` when there is no code)."""
+        return self.error or "missing_token"
+
+    def challenge_params(self) -> list[tuple[str, str]]:
+        """Auth-params of the challenge after ``realm``, in order."""
+        if self.error is None:
+            return []
+        return [("error", self.error), ("error_description", self.description)]
+
+    def www_authenticate(self, realm: str) -> str:
+        """The ``WWW-Authenticate`` header value, e.g. ``Bearer realm="api", error="..."``."""
+        params = [("realm", realm), *self.challenge_params()]
+        return "Bearer " + ", ".join(f'{name}="{value}"' for name, value in params)
+
+    def body(self) -> dict[str, str]:
+        """The JSON body: always ``error`` and ``error_description``."""
+        return {"error": self.body_error, "error_description": self.description}
+
+    def json_bytes(self) -> bytes:
+        """The JSON body, encoded: what every adapter sends."""
+        return json.dumps(self.body(), separators=(",", ":")).encode()
+
+    def response_headers(self, realm: str) -> list[tuple[str, str]]:
+        """Headers of the rejection: content type, challenge and no caching."""
+        return [
+            ("content-type", "application/json"),
+            ("www-authenticate", self.www_authenticate(realm)),
+            ("cache-control", "no-store"),
+        ]
+
+
+class MissingTokenError(BearerError):
+    """No credentials (or another scheme, such as Basic) on a protected resource: 401."""
+
+    default_description = "A bearer token is required"
+
+
+class InvalidRequestError(BearerError):
+    """A malformed request (RFC 6750 §3.1 ``invalid_request``): 400."""
+
+    status_code = 400
+    error = "invalid_request"
+    default_description = "The request is malformed"
+
+
+class TokenFailure(str, Enum):
+    """Which rule an access token broke; each has one fixed description."""
+
+    MALFORMED = "The access token is malformed"
+    TOO_LARGE = "The access token is too large"
+    ALGORITHM = "The access token algorithm is not allowed"
+    SIGNATURE = "The access token signature is invalid"
+    HEADER = "The access token header is not accepted"
+    TYPE = "The access token type is not accepted"
+    EXPIRED = "The access token has expired"
+    NOT_YET_VALID = "The access token is not yet valid"
+    AUDIENCE = "The access token audience is not accepted"
+    ISSUER = "The access token issuer is not accepted"
+    MISSING_CLAIM = "The access token is missing a required claim"
+    CLAIM_TYPE = "The access token has a claim of the wrong type"
+
+
+class InvalidTokenError(BearerError):
+    """The access token is expired, revoked, malformed or invalid: 401 ``invalid_token``.
+
+    Attributes:
+        failure: which rule the token broke (for logs, metrics and tooling).
+    """
+
+    error = "invalid_token"
+    default_description = TokenFailure.MALFORMED.value
+
+    def __init__(self, failure: TokenFailure = TokenFailure.MALFORMED) -> None:
+        self.failure = failure
+        super().__init__(failure.value)
+
+
+class InsufficientScopeError(BearerError):
+    """A valid token that lacks the scopes the resource needs: 403 ``insufficient_scope``.
+
+    Attributes:
+        required_scopes: the scopes the resource asked for, in order.
+        any_of: True when any one of them would have been enough.
+    """
+
+    status_code = 403
+    error = "insufficient_scope"
+
+    def __init__(self, required_scopes: Iterable[str], *, any_of: bool = False) -> None:
+        self.required_scopes = tuple(required_scopes)
+        self.any_of = any_of
+        kind = "one of the scopes" if any_of else "the scopes"
+        super().__init__(f"The access token lacks {kind} this resource requires")
+
+    @property
+    def scope(self) -> str:
+        """The space-delimited ``scope`` attribute of the challenge."""
+        return " ".join(self.required_scopes)
+
+    def challenge_params(self) -> list[tuple[str, str]]:
+        return [*super().challenge_params(), ("scope", self.scope)]
+
+    def body(self) -> dict[str, str]:
+        return {**super().body(), "scope": self.scope}

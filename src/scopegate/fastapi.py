@@ -1,0 +1,183 @@
+"""FastAPI integration: scope requirements as dependencies or decorators, shown in OpenAPI.
+
+``require_scope("sample-scope")`` is one object that serves both styles::
+
+    @app.get("/a", dependencies=[Security(require_scope("sample-scope"))])
+    async def a() -> dict[str, str]: ...
+
+    @app.get("/b")
+    @require_scope("sample-scope")
+    async def b() -> dict[str, str]: ...
+
+Either way the operation carries a bearer security requirement listing the
+scopes, so Swagger UI shows the lock and the Authorize button. Checking is
+done by :class:`~scopegate.asgi.BearerAuthMiddleware`; the dependency only
+reads its result and raises the error the middleware renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, TypeVar, overload
+
+try:
+    from fastapi import Depends, Security
+    from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+    from fastapi.security.base import SecurityBase
+except ImportError as exc:  # pragma: no cover - exercised without the extra installed
+    raise ImportError("scopegate.fastapi needs FastAPI: pip install 'scopegate[fastapi]'") from exc
+from starlette.requests import HTTPConnection
+
+from scopegate.asgi import token_from_scope
+from scopegate.protector import enforce_scopes
+from scopegate.scopes import required_scopes
+from scopegate.token import AccessToken
+
+__all__ = [
+    "BearerScheme",
+    "CurrentToken",
+    "ScopeDependency",
+    "bearer_scheme",
+    "current_token",
+    "require_any_scope",
+    "require_scope",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_TOKEN_PARAMETER = "_scopegate_token"  # noqa: S105 - a parameter name
+
+
+class BearerScheme(SecurityBase):
+    """The ``http``/``bearer`` security scheme in the OpenAPI document.
+
+    It only documents the scheme; the middleware does the checking, so the
+    dependency itself does nothing.
+    """
+
+    def __init__(self, scheme_name: str = "BearerAuth") -> None:
+        self.model = HTTPBearerModel(
+            bearerFormat="JWT",
+            description="An access token for this API, sent as `Authorization: Bearer <token>`.",
+        )
+        self.scheme_name = scheme_name
+
+    async def __call__(self) -> None:
+        return None
+
+
+bearer_scheme = BearerScheme()
+
+
+async def current_token(request: HTTPConnection) -> AccessToken | None:
+    """Dependency: the request's verified token, None for an anonymous request."""
+    return token_from_scope(request.scope)
+
+
+CurrentToken = Annotated[AccessToken | None, Depends(current_token)]
+
+
+class ScopeDependency:
+    """A scope requirement usable as a FastAPI dependency and as a route decorator.
+
+    Build it with :func:`require_scope` or :func:`require_any_scope`.
+    """
+
+    def __init__(self, required: Sequence[str], *, any_of: bool) -> None:
+        self.required = tuple(required)
+        self.any_of = any_of
+        # OpenAPI requirements are conjunctive, so "any of" lists no scope rather than a wrong set.
+        documented = [] if any_of else list(self.required)
+        self.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(
+                    "request", inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
+                ),
+                inspect.Parameter(
+                    "_scheme",
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=Security(bearer_scheme, scopes=documented),
+                ),
+            ],
+            return_annotation=AccessToken,
+        )
+
+    @overload
+    def __call__(self, endpoint: F, /) -> F: ...
+
+    @overload
+    def __call__(self, *, request: HTTPConnection, _scheme: None) -> Awaitable[AccessToken]: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            return self._decorate(args[0])
+        return self._check(kwargs["request"])
+
+    async def _check(self, request: HTTPConnection) -> AccessToken:
+        return enforce_scopes(token_from_scope(request.scope), self.required, any_of=self.any_of)
+
+    def _decorate(self, endpoint: F) -> F:
+        signature = inspect.signature(endpoint)
+        parameters = list(signature.parameters.values())
+        position = len(parameters)
+        if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
+            position -= 1
+        parameters.insert(
+            position,
+            inspect.Parameter(
+                _TOKEN_PARAMETER,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Security(self),
+                annotation=AccessToken,
+            ),
+        )
+        if inspect.iscoroutinefunction(endpoint):
+
+            @functools.wraps(endpoint)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                kwargs.pop(_TOKEN_PARAMETER, None)
+                return await endpoint(*args, **kwargs)
+
+            wrapper: Callable[..., Any] = async_wrapper
+        else:
+
+            @functools.wraps(endpoint)
+            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                kwargs.pop(_TOKEN_PARAMETER, None)
+                return endpoint(*args, **kwargs)
+
+            wrapper = sync_wrapper
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        kind = "require_any_scope" if self.any_of else "require_scope"
+        return f"{kind}({' '.join(self.required)!r})"
+
+
+# FastAPI awaits a dependency only if it looks like a coroutine function, but the
+# decorator style needs __call__ to return the wrapped endpoint synchronously. So
+# __call__ is a plain function that returns an awaitable when FastAPI calls it, and
+# is marked as a coroutine function the way FastAPI recognises (no threadpool hop).
+if sys.version_info >= (3, 12):  # pragma: no cover - version dependent
+    inspect.markcoroutinefunction(ScopeDependency.__call__)
+else:  # pragma: no cover - version dependent
+    ScopeDependency.__call__._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+
+
+def require_scope(*scopes: str) -> ScopeDependency:
+    """Require every one of ``scopes``: 401 without a token, 403 ``insufficient_scope`` otherwise.
+
+    ``"read write"`` is two scopes. Use it as ``Security(require_scope(...))``
+    (the dependency returns the :class:`AccessToken`) or as a decorator below
+    ``@app.get(...)``.
+    """
+    return ScopeDependency(required_scopes(scopes), any_of=False)
+
+
+def require_any_scope(*scopes: str) -> ScopeDependency:
+    """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
+    return ScopeDependency(required_scopes(scopes), any_of=True)

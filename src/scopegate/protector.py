@@ -1,0 +1,92 @@
+"""The framework-free request policy shared by every adapter.
+
+:class:`BearerProtector` decides, from what an adapter read off a request,
+whether the request is public, anonymous, authenticated or rejected; the
+ASGI and WSGI middlewares only translate its answer to their protocol.
+:func:`enforce_scopes` is the route guard behind every ``require_scope``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from urllib.parse import parse_qs
+
+from scopegate.bearer import extract_token
+from scopegate.errors import MissingTokenError
+from scopegate.scopes import check_scopes
+from scopegate.settings import Settings
+from scopegate.token import AccessToken
+from scopegate.verifier import TokenVerifier
+
+__all__ = ["QUERY_PARAMETER", "BearerProtector", "enforce_scopes"]
+
+QUERY_PARAMETER = "access_token"
+
+
+class BearerProtector:
+    """Request policy: which paths are public, whether a token is required, where it is read.
+
+    Args:
+        settings: the API's settings; None loads :class:`Settings` from the environment.
+        auth_required: reject requests without a token (401). When False they
+            pass as anonymous and route guards decide; a bad token is still rejected.
+        public_paths: exact paths that need no token and are never checked.
+        allow_query_token: also accept the ``access_token`` query parameter
+            (RFC 6750 §2.3). Off by default: URLs end up in logs.
+        verifier: a verifier to share between middlewares; built from settings if None.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        auth_required: bool = True,
+        public_paths: Iterable[str] = (),
+        allow_query_token: bool = False,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
+        if verifier is None:
+            verifier = TokenVerifier(settings if settings is not None else Settings())
+        self.verifier = verifier
+        self.settings = verifier.settings
+        self.realm = self.settings.realm
+        self.auth_required = auth_required
+        self.public_paths = frozenset(public_paths)
+        self.allow_query_token = allow_query_token
+        # A header holds "Bearer " and the token; anything longer is refused unread.
+        self._max_header = self.settings.max_token_bytes + 64
+
+    def is_public(self, path: str) -> bool:
+        """True for paths that are served without looking at credentials."""
+        return path in self.public_paths
+
+    def query_tokens(self, query_string: str) -> list[str]:
+        """The ``access_token`` values of a query string (none unless that method is allowed)."""
+        if not self.allow_query_token or QUERY_PARAMETER not in query_string:
+            return []
+        return parse_qs(query_string, keep_blank_values=True).get(QUERY_PARAMETER, [])
+
+    def authenticate(
+        self, authorization: Sequence[str], query_tokens: Sequence[str] = ()
+    ) -> AccessToken | None:
+        """The verified token of a request, or None for an allowed anonymous request.
+
+        Raises:
+            BearerError: the request must be rejected with this error.
+        """
+        token = extract_token(authorization, query_tokens, max_length=self._max_header)
+        if token is None:
+            if self.auth_required:
+                raise MissingTokenError()
+            return None
+        return self.verifier.verify(token)
+
+
+def enforce_scopes(
+    token: AccessToken | None, required: Sequence[str], *, any_of: bool = False
+) -> AccessToken:
+    """The route guard: 401 without a token, 403 without the scopes; else the token."""
+    if token is None:
+        raise MissingTokenError()
+    check_scopes(token.scopes, required, any_of=any_of)
+    return token

@@ -1,0 +1,170 @@
+"""Settings: what the resource server is and which tokens it accepts.
+
+Read from keyword arguments, ``SCOPEGATE_*`` environment variables and an
+``.env`` file in the working directory, in that order of precedence. Validated
+once, at construction; every problem raises
+:class:`~scopegate.errors.ConfigurationError` naming the setting and its
+environment variable, never the value of a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from scopegate.errors import SCOPE_TOKEN, ConfigurationError
+
+__all__ = ["ENV_PREFIX", "HMAC_ALGORITHMS", "MIN_SECRET_BYTES", "Settings", "env_name"]
+
+ENV_PREFIX = "SCOPEGATE_"
+# The secret is shared, so only HMAC algorithms can verify with it.
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+# RFC 7518 §3.2: a key of the same size as the hash output (256 bits for HS256) or larger.
+MIN_SECRET_BYTES = 32
+
+
+def env_name(setting: str) -> str:
+    """The environment variable that sets ``setting``."""
+    return ENV_PREFIX + setting.upper()
+
+
+def _split_list(value: Any) -> Any:
+    """Accept ``a,b`` and ``a b`` as well as a JSON array from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item for item in text.replace(",", " ").split() if item]
+    return value
+
+
+class Settings(BaseSettings):
+    """The configuration of one protected API.
+
+    Example:
+        >>> Settings(signing_secret="FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5", identifier="https://my-api-urn")
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    signing_secret: SecretStr = Field(
+        description="The API's signing secret (the HS256 key shared with the authorization server)."
+    )
+    identifier: str = Field(description="The API identifier: the audience every token must carry.")
+    issuer: str | None = Field(
+        default=None, description="When set, the exact `iss` every token must carry."
+    )
+    algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["HS256"],
+        description="Signing algorithms accepted; never taken from the token.",
+    )
+    leeway: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Seconds of clock skew allowed on `exp`, `nbf` and `iat`.",
+    )
+    scope_claims: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["scope"],
+        description="Claims whose values are the granted scopes (e.g. add `permissions`).",
+    )
+    realm: str = Field(default="api", description="The realm named in WWW-Authenticate.")
+    allow_weak_secret: bool = Field(
+        default=False,
+        description="Accept a signing secret shorter than 32 bytes (RFC 7518 §3.2 forbids it).",
+    )
+    max_token_bytes: int = Field(
+        default=8192,
+        ge=256,
+        le=1_048_576,
+        description="Largest token (and Authorization header) accepted, in bytes.",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(exc)) from None
+
+    @field_validator("algorithms", "scope_claims", mode="before")
+    @classmethod
+    def _parse_list(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("identifier")
+    @classmethod
+    def _check_identifier(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must name at least one algorithm")
+        for alg in value:
+            if alg.lower() == "none":
+                raise ValueError("'none' is never accepted: tokens must be signed")
+            if alg not in HMAC_ALGORITHMS:
+                raise ValueError(
+                    f"unknown algorithm {alg!r}; a signing secret verifies only "
+                    + ", ".join(HMAC_ALGORITHMS)
+                )
+        return list(dict.fromkeys(value))
+
+    @field_validator("scope_claims")
+    @classmethod
+    def _check_scope_claims(cls, value: list[str]) -> list[str]:
+        if not value or not all(name.strip() for name in value):
+            raise ValueError("must name at least one claim")
+        return value
+
+    @field_validator("realm")
+    @classmethod
+    def _check_realm(cls, value: str) -> str:
+        if not value or not all(SCOPE_TOKEN.match(part) for part in value.split(" ")):
+            raise ValueError('must be printable ASCII without quotes (") or backslashes')
+        return value
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        secret = self.signing_secret.get_secret_value().encode("utf-8")
+        if not secret:
+            raise ValueError("signing_secret: must not be empty")
+        if len(secret) < MIN_SECRET_BYTES and not self.allow_weak_secret:
+            raise ValueError(
+                f"signing_secret: is {len(secret)} bytes; HMAC keys need at least "
+                f"{MIN_SECRET_BYTES} (RFC 7518 section 3.2). Set "
+                f"{env_name('allow_weak_secret')}=true to accept it anyway"
+            )
+        return self
+
+    @property
+    def secret_bytes(self) -> bytes:
+        """The signing secret as the HMAC key bytes (UTF-8)."""
+        return self.signing_secret.get_secret_value().encode("utf-8")
+
+
+def _describe(exc: ValidationError) -> str:
+    """A message naming each bad setting and its variable, without any input value."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            field = str(error["loc"][0])
+        else:  # a model-level check: the message starts with the field name
+            field, _, message = message.partition(": ")
+        if error["type"] == "missing":
+            message = "is required"
+        lines.append(f"{field} ({env_name(field)}): {message}")
+    return "Invalid scopegate settings:\n  " + "\n  ".join(lines)

@@ -1,0 +1,76 @@
+"""Route guards for plain Starlette endpoints.
+
+The decorators raise :class:`~scopegate.errors.BearerError`; the
+:class:`~scopegate.asgi.BearerAuthMiddleware` in front of the app renders it,
+so a 401 or 403 from a route looks exactly like one from the middleware.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from starlette.requests import HTTPConnection
+
+from scopegate.asgi import token_from_scope
+from scopegate.protector import enforce_scopes
+from scopegate.scopes import required_scopes
+from scopegate.token import AccessToken
+
+__all__ = ["current_token", "require_any_scope", "require_scope"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_token(conn: HTTPConnection) -> AccessToken | None:
+    """The verified token of a request or websocket; None when anonymous."""
+    return token_from_scope(conn.scope)
+
+
+def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, HTTPConnection):
+            return value
+    raise TypeError("a scope-guarded endpoint must receive a Request or a WebSocket")
+
+
+def _guard(required: Sequence[str], *, any_of: bool) -> Callable[[F], F]:
+    def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        conn = _connection(args, kwargs)
+        enforce_scopes(token_from_scope(conn.scope), required, any_of=any_of)
+
+    def decorator(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                check(args, kwargs)
+                return await func(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            check(args, kwargs)
+            return func(*args, **kwargs)
+
+        return sync_wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def require_scope(*scopes: str) -> Callable[[F], F]:
+    """Decorate an endpoint so it needs every one of ``scopes`` (401 without a token, else 403).
+
+    Example:
+        >>> @require_scope("read:messages")
+        ... async def messages(request: Request) -> Response: ...
+    """
+    return _guard(required_scopes(scopes), any_of=False)
+
+
+def require_any_scope(*scopes: str) -> Callable[[F], F]:
+    """Decorate an endpoint so it needs at least one of ``scopes``."""
+    return _guard(required_scopes(scopes), any_of=True)
