@@ -136,7 +136,9 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
+            query: list[str] = []
+            if protector.allow_query_token:
+                query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
             token = protector.authenticate(_header_values(scope, b"authorization"), query)
         except BearerError as error:
             await render_error(scope, send, error, protector.realm)

@@ -8,11 +8,12 @@ ASGI and WSGI middlewares only translate its answer to their protocol.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qs
 
 from scopegate.bearer import extract_token
-from scopegate.errors import MissingTokenError
+from scopegate.errors import BearerError, InvalidTokenError, MissingTokenError
 from scopegate.scopes import check_scopes
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -21,6 +22,8 @@ from scopegate.verifier import TokenVerifier
 __all__ = ["QUERY_PARAMETER", "BearerProtector", "enforce_scopes"]
 
 QUERY_PARAMETER = "access_token"
+# Rejections are logged by rule name only: never a token, a claim value or a secret.
+logger = logging.getLogger("scopegate")
 
 
 class BearerProtector:
@@ -74,12 +77,19 @@ class BearerProtector:
         Raises:
             BearerError: the request must be rejected with this error.
         """
-        token = extract_token(authorization, query_tokens, max_length=self._max_header)
-        if token is None:
-            if self.auth_required:
-                raise MissingTokenError()
-            return None
-        return self.verifier.verify(token)
+        try:
+            token = extract_token(authorization, query_tokens, max_length=self._max_header)
+            if token is None:
+                if self.auth_required:
+                    raise MissingTokenError()
+                return None
+            return self.verifier.verify(token)
+        except BearerError as error:
+            if logger.isEnabledFor(logging.DEBUG):
+                failure = error.failure if isinstance(error, InvalidTokenError) else None
+                reason = failure.name if failure is not None else error.description
+                logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
+            raise
 
 
 def enforce_scopes(
