@@ -21,11 +21,22 @@ B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*\Z")
 _SCHEME = "bearer"
 
 
+_MULTIPLE = "The request has more than one Authorization header"
+
+
+def _scheme_of(credentials: str) -> str:
+    return credentials.strip(" \t").partition(" ")[0].lower()
+
+
 def _parse_authorization(value: str, max_length: int) -> str | None:
     if len(value) > max_length:
         raise InvalidRequestError("The Authorization header is too large")
     value = value.strip(" \t")
     scheme, sep, rest = value.partition(" ")
+    # WSGI servers join repeated headers with commas, and a b64token has none: a
+    # comma beside a Bearer credential is a second header, as the ASGI side sees it.
+    if "," in value and _SCHEME in (_scheme_of(part) for part in value.split(",")):
+        raise InvalidRequestError(_MULTIPLE)
     if scheme.lower() != _SCHEME:
         return None  # another scheme (Basic, Digest, ...) is "no bearer credentials"
     token = rest.lstrip(" ")
@@ -56,7 +67,7 @@ def extract_token(
             query, or a value over ``max_length``.
     """
     if len(authorization) > 1:
-        raise InvalidRequestError("The request has more than one Authorization header")
+        raise InvalidRequestError(_MULTIPLE)
     header_token = _parse_authorization(authorization[0], max_length) if authorization else None
     if not query_tokens:
         return header_token

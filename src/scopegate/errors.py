@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable
 from enum import Enum
+from http import HTTPStatus
 from typing import ClassVar
 
 __all__ = [
@@ -98,6 +99,11 @@ class BearerError(ScopegateError):
     def json_bytes(self) -> bytes:
         """The JSON body, encoded: what every adapter sends."""
         return json.dumps(self.body(), separators=(",", ":")).encode()
+
+    @property
+    def status_line(self) -> str:
+        """The status as WSGI wants it, e.g. ``401 Unauthorized``."""
+        return f"{self.status_code} {HTTPStatus(self.status_code).phrase}"
 
     def response_headers(self, realm: str) -> list[tuple[str, str]]:
         """Headers of the rejection: content type, challenge and no caching."""
