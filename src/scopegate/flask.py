@@ -1,0 +1,172 @@
+"""Flask integration: route guards, ``current_token`` and the ``ScopeGate`` extension.
+
+Either wrap the WSGI app (``app.wsgi_app = scopegate.wsgi.BearerAuthMiddleware(app.wsgi_app)``)
+or install the extension (``ScopeGate(app)``); the guards work with both and
+answer exactly as the ASGI side does.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
+
+try:
+    from flask import Flask, Response, current_app, request
+    from werkzeug.local import LocalProxy
+except ImportError as exc:  # pragma: no cover - exercised without the extra installed
+    raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
+
+from scopegate.errors import BearerError
+from scopegate.protector import BearerProtector, enforce_scopes
+from scopegate.scopes import required_scopes
+from scopegate.settings import Settings, env_name
+from scopegate.token import AccessToken
+from scopegate.wsgi import ENVIRON_PROTECTOR, ENVIRON_TOKEN, token_from_environ
+
+__all__ = [
+    "ScopeGate",
+    "current_token",
+    "error_response",
+    "get_current_token",
+    "require_any_scope",
+    "require_scope",
+    "settings_from_config",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXTENSION = "scopegate"
+
+
+def get_current_token() -> AccessToken | None:
+    """The current request's verified token; None when anonymous."""
+    return token_from_environ(request.environ)
+
+
+#: A proxy to :func:`get_current_token` for the current request.
+current_token = cast("AccessToken | None", LocalProxy(get_current_token))
+
+
+def error_response(error: BearerError, realm: str) -> Response:
+    """``error`` as a Flask response: the same status, headers and body as everywhere."""
+    return Response(
+        error.json_bytes(), status=error.status_code, headers=error.response_headers(realm)
+    )
+
+
+def _realm() -> str:
+    protector: BearerProtector = request.environ[ENVIRON_PROTECTOR]
+    return protector.realm
+
+
+def _guard(required: tuple[str, ...], *, any_of: bool) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                enforce_scopes(get_current_token(), required, any_of=any_of)
+            except BearerError as error:
+                return error_response(error, _realm())
+            return current_app.ensure_sync(view)(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def require_scope(*scopes: str) -> Callable[[F], F]:
+    """Decorate a view so it needs every one of ``scopes`` (401 without a token, else 403).
+
+    Works on sync and async views, Blueprint views and ``MethodView`` methods
+    (or in ``MethodView.decorators``).
+
+    Example:
+        >>> @app.get("/api/private-scoped")
+        ... @require_scope("sample-scope")
+        ... def private_scoped(): ...
+    """
+    return _guard(required_scopes(scopes), any_of=False)
+
+
+def require_any_scope(*scopes: str) -> Callable[[F], F]:
+    """Decorate a view so it needs at least one of ``scopes``."""
+    return _guard(required_scopes(scopes), any_of=True)
+
+
+def settings_from_config(config: dict[str, Any]) -> Settings:
+    """Settings from ``SCOPEGATE_*`` keys of a Flask config, the environment filling the rest."""
+    values = {
+        name: config[env_name(name)] for name in Settings.model_fields if env_name(name) in config
+    }
+    return Settings(**values)
+
+
+class ScopeGate:
+    """The Flask extension: authenticate every request of an app before its views run.
+
+    Reads ``SCOPEGATE_*`` keys from ``app.config`` (falling back to the
+    environment), plus ``SCOPEGATE_AUTH_REQUIRED``, ``SCOPEGATE_PUBLIC_PATHS``
+    and ``SCOPEGATE_ALLOW_QUERY_TOKEN`` for the request policy when they are
+    not given here.
+
+    Example:
+        >>> scopegate = ScopeGate()
+        >>> scopegate.init_app(app)  # or ScopeGate(app)
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        settings: Settings | None = None,
+        auth_required: bool | None = None,
+        public_paths: Iterable[str] | None = None,
+        allow_query_token: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.auth_required = auth_required
+        self.public_paths = public_paths
+        self.allow_query_token = allow_query_token
+        self._protectors: WeakKeyDictionary[Flask, BearerProtector] = WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the checks on ``app`` and register ``app.extensions["scopegate"]``."""
+        config = app.config
+
+        def option(value: Any, name: str, default: Any) -> Any:
+            return value if value is not None else config.get(f"SCOPEGATE_{name}", default)
+
+        self._protectors[app] = BearerProtector(
+            self.settings if self.settings is not None else settings_from_config(config),
+            auth_required=bool(option(self.auth_required, "AUTH_REQUIRED", True)),
+            public_paths=option(self.public_paths, "PUBLIC_PATHS", ()),
+            allow_query_token=bool(option(self.allow_query_token, "ALLOW_QUERY_TOKEN", False)),
+        )
+        app.extensions[EXTENSION] = self
+        app.before_request(self._authenticate)
+        app.register_error_handler(BearerError, self._handle_error)
+
+    def protector(self, app: Flask) -> BearerProtector:
+        """The request policy installed on ``app``."""
+        return self._protectors[app]
+
+    def _authenticate(self) -> Response | None:
+        protector = self._protectors[current_app._get_current_object()]  # type: ignore[attr-defined]
+        environ = request.environ
+        environ[ENVIRON_PROTECTOR] = protector
+        environ[ENVIRON_TOKEN] = None
+        if protector.is_public(request.path):
+            return None
+        try:
+            query = protector.query_tokens(request.query_string.decode("latin-1"))
+            token = protector.authenticate(request.headers.getlist("Authorization"), query)
+        except BearerError as error:
+            return error_response(error, protector.realm)
+        environ[ENVIRON_TOKEN] = token
+        return None
+
+    def _handle_error(self, error: BearerError) -> Response:
+        return error_response(error, _realm())
