@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         description="Largest token (and Authorization header) accepted, in bytes.",
     )
 
+    cache_maxsize: int = Field(
+        default=10_000,
+        ge=0,
+        le=10_000_000,
+        description="Verified tokens kept in memory; 0 turns the cache off.",
+    )
+    cache_ttl: float = Field(
+        default=600.0,
+        gt=0,
+        description="Most seconds a verified token stays cached (never past its `exp`).",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)

@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 from jwt.exceptions import InvalidAlgorithmError, InvalidSignatureError, PyJWTError
 
+from scopegate.cache import TokenCache
 from scopegate.claims import build_access_token, check_header
 from scopegate.errors import InvalidTokenError, TokenFailure
 from scopegate.settings import HMAC_ALGORITHMS, Settings
@@ -29,6 +30,8 @@ Clock = Callable[[], float]
 class TokenVerifier:
     """Verifies HS256 (or another configured HMAC algorithm) access tokens.
 
+    Verified tokens are kept in a :class:`~scopegate.cache.TokenCache` (unless
+    ``cache_maxsize`` is 0), so a token is verified once, not on every request.
     Algorithms, audience, issuer and leeway come from :class:`Settings` only;
     nothing in a token's header chooses a key or an algorithm, and ``kid``,
     ``jku``, ``jwk`` and ``x5u`` are never looked up.
@@ -45,6 +48,11 @@ class TokenVerifier:
         self._key = settings.secret_bytes
         self._algorithms = list(settings.algorithms)
         self._jws = jwt.PyJWS(algorithms=list(HMAC_ALGORITHMS))
+        self.cache: TokenCache | None = None
+        if settings.cache_maxsize > 0:
+            self.cache = TokenCache(
+                settings.cache_maxsize, settings.cache_ttl, settings.leeway, clock
+            )
 
     def verify(self, token: str) -> AccessToken:
         """Verify ``token`` and return what it grants.
@@ -54,11 +62,17 @@ class TokenVerifier:
         """
         if not isinstance(token, str) or not token:
             raise InvalidTokenError(TokenFailure.MALFORMED)
+        cache = self.cache
+        if cache is not None and (cached := cache.get(token)) is not None:
+            return cached
         if len(token) > self.settings.max_token_bytes:
             raise InvalidTokenError(TokenFailure.TOO_LARGE)
         header, claims = self._decode(token)
         check_header(header)
-        return build_access_token(claims, self.settings, self._clock())
+        access = build_access_token(claims, self.settings, self._clock())
+        if cache is not None:
+            cache.put(token, access)
+        return access
 
     def _decode(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Check the signature; return the header and the payload object."""
