@@ -26,8 +26,10 @@ ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 MAX_TIMESTAMP = 253_402_300_799
 
 
-def check_header(header: Mapping[str, Any]) -> None:
+def check_header(header: Any) -> None:
     """Reject header parameters scopegate does not understand or accept."""
+    if not isinstance(header, dict):
+        raise InvalidTokenError(TokenFailure.MALFORMED)
     if "crit" in header or header.get("b64", True) is not True:
         # No JWS extension is understood here, so any critical one must fail (RFC 7515 §4.1.11).
         raise InvalidTokenError(TokenFailure.HEADER)

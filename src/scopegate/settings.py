@@ -17,13 +17,21 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from scopegate.errors import SCOPE_TOKEN, ConfigurationError
 
-__all__ = ["ENV_PREFIX", "HMAC_ALGORITHMS", "MIN_SECRET_BYTES", "Settings", "env_name"]
+__all__ = [
+    "ENV_PREFIX",
+    "HMAC_ALGORITHMS",
+    "MIN_SECRET_BYTES",
+    "SECRET_BYTES_NEEDED",
+    "Settings",
+    "env_name",
+]
 
 ENV_PREFIX = "SCOPEGATE_"
 # The secret is shared, so only HMAC algorithms can verify with it.
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 # RFC 7518 §3.2: a key of the same size as the hash output (256 bits for HS256) or larger.
-MIN_SECRET_BYTES = 32
+SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
+MIN_SECRET_BYTES = SECRET_BYTES_NEEDED["HS256"]
 
 
 def env_name(setting: str) -> str:
@@ -80,7 +88,10 @@ class Settings(BaseSettings):
     realm: str = Field(default="api", description="The realm named in WWW-Authenticate.")
     allow_weak_secret: bool = Field(
         default=False,
-        description="Accept a signing secret shorter than 32 bytes (RFC 7518 §3.2 forbids it).",
+        description=(
+            "Accept a signing secret shorter than the hash (32 bytes for HS256, 48 for HS384, "
+            "64 for HS512), which RFC 7518 §3.2 forbids."
+        ),
     )
     max_token_bytes: int = Field(
         default=8192,
@@ -153,13 +164,23 @@ class Settings(BaseSettings):
         secret = self.signing_secret.get_secret_value().encode("utf-8")
         if not secret:
             raise ValueError("signing_secret: must not be empty")
-        if len(secret) < MIN_SECRET_BYTES and not self.allow_weak_secret:
+        if self.secret_is_weak and not self.allow_weak_secret:
             raise ValueError(
                 f"signing_secret: is {len(secret)} bytes; HMAC keys need at least "
-                f"{MIN_SECRET_BYTES} (RFC 7518 section 3.2). Set "
+                f"{self.secret_bytes_needed} (RFC 7518 section 3.2). Set "
                 f"{env_name('allow_weak_secret')}=true to accept it anyway"
             )
         return self
+
+    @property
+    def secret_bytes_needed(self) -> int:
+        """The shortest secret RFC 7518 §3.2 allows for the configured algorithms."""
+        return max(SECRET_BYTES_NEEDED[alg] for alg in self.algorithms)
+
+    @property
+    def secret_is_weak(self) -> bool:
+        """True when the secret is shorter than :attr:`secret_bytes_needed`."""
+        return len(self.secret_bytes) < self.secret_bytes_needed
 
     @property
     def secret_bytes(self) -> bytes:

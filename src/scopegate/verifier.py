@@ -9,22 +9,26 @@ errors: whatever the input, :meth:`TokenVerifier.verify` returns an
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidAlgorithmError, InvalidSignatureError, PyJWTError
+from jwt.utils import base64url_decode
 
 from scopegate.cache import TokenCache
 from scopegate.claims import build_access_token, check_header
 from scopegate.errors import InvalidTokenError, TokenFailure
-from scopegate.settings import HMAC_ALGORITHMS, Settings
+from scopegate.settings import HMAC_ALGORITHMS, Settings, env_name
 from scopegate.token import AccessToken
 
 __all__ = ["Clock", "TokenVerifier"]
 
 Clock = Callable[[], float]
+logger = logging.getLogger("scopegate")
 
 
 class TokenVerifier:
@@ -47,7 +51,15 @@ class TokenVerifier:
         self._clock = clock
         self._key = settings.secret_bytes
         self._algorithms = list(settings.algorithms)
-        self._jws = jwt.PyJWS(algorithms=list(HMAC_ALGORITHMS))
+        self._jws = jwt.PyJWS(algorithms=[])
+        for name in HMAC_ALGORITHMS:
+            self._jws.register_algorithm(name, _hmac(name, quiet=settings.secret_is_weak))
+        if settings.secret_is_weak:
+            logger.warning(
+                "scopegate: the signing secret is shorter than RFC 7518 section 3.2 allows "
+                "(%s is set)",
+                env_name("allow_weak_secret"),
+            )
         self.cache: TokenCache | None = None
         if settings.cache_maxsize > 0:
             self.cache = TokenCache(
@@ -67,16 +79,17 @@ class TokenVerifier:
             return cached
         if len(token) > self.settings.max_token_bytes:
             raise InvalidTokenError(TokenFailure.TOO_LARGE)
-        header, claims = self._decode(token)
-        check_header(header)
+        claims = self._decode(token)
         access = build_access_token(claims, self.settings, self._clock())
         if cache is not None:
             cache.put(token, access)
         return access
 
-    def _decode(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Check the signature; return the header and the payload object."""
+    def _decode(self, token: str) -> dict[str, Any]:
+        """Check the header and the signature; return the payload object."""
         try:
+            # Our header rules first, so crit and b64 fail as HEADER, not as PyJWT sees them.
+            check_header(_unverified_header(token))
             decoded = self._jws.decode_complete(token, self._key, algorithms=self._algorithms)
             claims = json.loads(decoded["payload"])
         except InvalidAlgorithmError as exc:
@@ -89,4 +102,27 @@ class TokenVerifier:
             raise InvalidTokenError(TokenFailure.MALFORMED) from exc
         if not isinstance(claims, dict):
             raise InvalidTokenError(TokenFailure.MALFORMED)
-        return decoded["header"], claims
+        return claims
+
+
+def _unverified_header(token: str) -> Any:
+    """The JOSE header as JSON, before PyJWT applies its own rules to it."""
+    return json.loads(base64url_decode(token.partition(".")[0]))
+
+
+class _QuietHMAC(HMACAlgorithm):
+    """HMAC that does not warn about the key length on every token.
+
+    Used only when ``allow_weak_secret`` accepted a short secret: the choice
+    was made in settings and is logged once, at construction.
+    """
+
+    def check_key_length(self, key: bytes) -> str | None:
+        return None
+
+
+def _hmac(name: str, *, quiet: bool) -> HMACAlgorithm:
+    hash_alg = {"HS256": HMACAlgorithm.SHA256, "HS384": HMACAlgorithm.SHA384}.get(
+        name, HMACAlgorithm.SHA512
+    )
+    return _QuietHMAC(hash_alg) if quiet else HMACAlgorithm(hash_alg)
