@@ -362,7 +362,7 @@ def test_each_verifier_owns_its_cache(clock: FakeClock, counted: Callable[..., C
     other_issuer = counted(identifier=api_a, issuer="https://other-tenant.example/")
     assert expect_failure(other_issuer.verify, token) is TokenFailure.ISSUER
 
-    stricter = counted(identifier=api_a, algorithms=["HS512"])
+    stricter = counted(identifier=api_a, algorithms=["HS384"])
     assert expect_failure(stricter.verify, token) is TokenFailure.ALGORITHM
 
     assert a.verify(token).audience == (api_a,)
