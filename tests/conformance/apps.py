@@ -1,0 +1,193 @@
+"""One app per adapter style, with identical routes and identical answers.
+
+Routes: ``/api/public`` (public path), ``/api/private`` (any valid token, the
+middleware alone), ``/api/private-scoped`` (``sample-scope``), ``/api/any``
+(``admin`` or ``sample-scope``), ``/api/multi`` (``sample-scope`` and
+``other-scope`` from one string), ``/api/whoami`` (the token, or nulls when
+anonymous) and the websocket ``/ws`` (``sample-scope``).
+
+Route annotations name module-level objects only: with postponed annotations
+FastAPI resolves them in this module's globals, and an unresolvable one
+silently turns a dependency into a query parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Security
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
+from starlette.websockets import WebSocket
+
+from scopegate import AccessToken, Settings
+from scopegate.asgi import BearerAuthMiddleware
+from scopegate.fastapi import CurrentToken
+from scopegate.fastapi import require_any_scope as fastapi_any_scope
+from scopegate.fastapi import require_scope as fastapi_scope
+from scopegate.starlette import current_token, require_any_scope, require_scope
+
+__all__ = ["PUBLIC_PATHS", "STYLES", "build_app"]
+
+PUBLIC_PATHS = ("/api/public", "/docs", "/openapi.json")
+
+
+def _identity(token: AccessToken | None) -> dict[str, Any]:
+    if token is None:
+        return {"subject": None, "client_id": None, "scopes": []}
+    return {"subject": token.subject, "client_id": token.client_id, "scopes": sorted(token.scopes)}
+
+
+def _ws_message(token: AccessToken | None) -> dict[str, Any]:
+    return {"route": "ws", "subject": None if token is None else token.subject}
+
+
+def _fastapi_security(middleware: list[Middleware]) -> FastAPI:
+    """Scopes as ``Security(fastapi_scope(...))`` dependencies."""
+    app = FastAPI(middleware=middleware)
+
+    @app.get("/api/public")
+    async def public() -> dict[str, str]:
+        return {"route": "public"}
+
+    @app.get("/api/private")
+    async def private() -> dict[str, str]:
+        return {"route": "private"}
+
+    @app.get("/api/private-scoped", dependencies=[Security(fastapi_scope("sample-scope"))])
+    async def private_scoped() -> dict[str, str]:
+        return {"route": "private-scoped"}
+
+    @app.get("/api/any")
+    async def any_scope(
+        token: Annotated[AccessToken, Security(fastapi_any_scope("admin", "sample-scope"))],
+    ) -> dict[str, str]:
+        assert token.has_any_scope("admin", "sample-scope")
+        return {"route": "any"}
+
+    @app.get("/api/multi", dependencies=[Security(fastapi_scope("sample-scope other-scope"))])
+    def multi() -> dict[str, str]:
+        return {"route": "multi"}
+
+    @app.get("/api/whoami")
+    async def whoami(token: CurrentToken) -> dict[str, Any]:
+        return _identity(token)
+
+    @app.websocket("/ws")
+    async def ws(
+        websocket: WebSocket,
+        token: Annotated[AccessToken, Security(fastapi_scope("sample-scope"))],
+    ) -> None:
+        await websocket.accept()
+        await websocket.send_json(_ws_message(token))
+        await websocket.close()
+
+    return app
+
+
+def _fastapi_decorator(middleware: list[Middleware]) -> FastAPI:
+    """Scopes as ``@fastapi_scope(...)`` decorators below the route decorator."""
+    app = FastAPI(middleware=middleware)
+
+    @app.get("/api/public")
+    async def public() -> dict[str, str]:
+        return {"route": "public"}
+
+    @app.get("/api/private")
+    async def private() -> dict[str, str]:
+        return {"route": "private"}
+
+    @app.get("/api/private-scoped")
+    @fastapi_scope("sample-scope")
+    async def private_scoped(request: Request) -> dict[str, str]:
+        assert isinstance(request, Request)
+        return {"route": "private-scoped"}
+
+    @app.get("/api/any")
+    @fastapi_any_scope("admin", "sample-scope")
+    async def any_scope() -> dict[str, str]:
+        return {"route": "any"}
+
+    @app.get("/api/multi")
+    @fastapi_scope("sample-scope other-scope")
+    def multi() -> dict[str, str]:
+        return {"route": "multi"}
+
+    @app.get("/api/whoami")
+    async def whoami(token: CurrentToken) -> dict[str, Any]:
+        return _identity(token)
+
+    @app.websocket("/ws")
+    @fastapi_scope("sample-scope")
+    async def ws(websocket: WebSocket, token: CurrentToken) -> None:
+        await websocket.accept()
+        await websocket.send_json(_ws_message(token))
+        await websocket.close()
+
+    return app
+
+
+def _starlette(middleware: list[Middleware]) -> Starlette:
+    """Plain Starlette endpoints guarded by ``scopegate.starlette`` decorators."""
+
+    def route(name: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> JSONResponse:
+            return JSONResponse({"route": name})
+
+        return endpoint
+
+    @require_scope("sample-scope other-scope")
+    def multi(request: Request) -> JSONResponse:
+        return JSONResponse({"route": "multi"})
+
+    async def whoami(request: Request) -> JSONResponse:
+        return JSONResponse(_identity(current_token(request)))
+
+    @require_scope("sample-scope")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(_ws_message(current_token(websocket)))
+        await websocket.close()
+
+    routes = [
+        Route("/api/public", route("public")),
+        Route("/api/private", route("private")),
+        Route("/api/private-scoped", require_scope("sample-scope")(route("private-scoped"))),
+        Route("/api/any", require_any_scope("admin", "sample-scope")(route("any"))),
+        Route("/api/multi", multi),
+        Route("/api/whoami", whoami),
+        WebSocketRoute("/ws", ws),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+STYLES: dict[str, Callable[[list[Middleware]], ASGIApp]] = {
+    "fastapi-security": _fastapi_security,
+    "fastapi-decorator": _fastapi_decorator,
+    "starlette": _starlette,
+}
+
+
+def build_app(
+    style: str,
+    settings: Settings,
+    *,
+    auth_required: bool = True,
+    allow_query_token: bool = False,
+) -> ASGIApp:
+    """The ``style`` app behind :class:`BearerAuthMiddleware` configured as asked."""
+    middleware = [
+        Middleware(
+            BearerAuthMiddleware,
+            settings=settings,
+            public_paths=list(PUBLIC_PATHS),
+            auth_required=auth_required,
+            allow_query_token=allow_query_token,
+        )
+    ]
+    return STYLES[style](middleware)

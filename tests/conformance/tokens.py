@@ -1,0 +1,95 @@
+"""Token builders for the conformance cases, framework-free.
+
+Every builder returns a callable, so tokens are minted (and their times
+computed) when a test sends its request, never when the module is imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from conftest import SECRET, make_claims, mint
+
+__all__ = [
+    "OTHER_SECRET",
+    "Token",
+    "const",
+    "forged",
+    "header_and_payload",
+    "relative",
+    "tampered",
+    "valid",
+]
+
+Token = Callable[[], str]
+
+# As long as SECRET, so only its value differs.
+OTHER_SECRET = SECRET[::-1]
+
+_DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _segment(value: Any) -> str:
+    return _b64url(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def const(token: str) -> Token:
+    """A fixed string sent as the token."""
+    return lambda: token
+
+
+def valid(*, key: str = SECRET, headers: dict[str, Any] | None = None, **claims: Any) -> Token:
+    """A token minted with PyJWT (HS256, SECRET) from valid claims plus ``claims``."""
+    return lambda: mint(key=key, headers=headers, **claims)
+
+
+def relative(claim: str, seconds: int, **claims: Any) -> Token:
+    """A valid token whose time ``claim`` is ``seconds`` from the moment it is sent."""
+    return lambda: mint(**{claim: int(time.time()) + seconds}, **claims)
+
+
+def forged(header: dict[str, Any], payload: Any = None, **claims: Any) -> Token:
+    """A compact JWS built by hand, for headers and payloads PyJWT would not encode.
+
+    HS256/384/512 headers get a real HMAC with SECRET, so the only defect is
+    the one under test; any other ``alg`` (``none``, ``RS256``...) gets an
+    empty signature. ``payload`` replaces the claims object when given
+    (bytes are sent as they are, not as JSON).
+    """
+
+    def build() -> str:
+        body = make_claims(**claims) if payload is None else payload
+        encoded = _b64url(body) if isinstance(body, bytes) else _segment(body)
+        signing_input = f"{_segment(header)}.{encoded}"
+        digest = _DIGESTS.get(header.get("alg", ""))
+        if digest is None:
+            return signing_input + "."
+        mac = hmac.new(SECRET.encode("utf-8"), signing_input.encode("ascii"), digest)
+        return f"{signing_input}.{_b64url(mac.digest())}"
+
+    return build
+
+
+def tampered(**claims: Any) -> Token:
+    """A valid token whose payload was swapped for ``claims`` after signing."""
+
+    def build() -> str:
+        header, _, signature = mint().split(".")
+        return f"{header}.{_segment(make_claims(**claims))}.{signature}"
+
+    return build
+
+
+def header_and_payload() -> str:
+    """A valid token with its signature segment cut off: two segments."""
+    return mint().rpartition(".")[0]
