@@ -1,0 +1,174 @@
+"""Architecture: layers point one way, the core needs no web framework, the public API is tidy.
+
+STYLE.md point 1: errors <- bearer <- token/scopes <- settings/claims <- verifier
+<- protector <- adapters (asgi, starlette, fastapi, wsgi, flask).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import scopegate
+
+PACKAGE = Path(scopegate.__file__).resolve().parent
+FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug"}
+
+# Layer of each core module. Within a layer, only the edges listed in SAME_LAYER
+# are allowed. The token cache sits beside settings and claims: it knows only
+# AccessToken and is owned by the verifier.
+LAYERS = {
+    "errors": 0,
+    "bearer": 1,
+    "scopes": 2,
+    "token": 2,
+    "settings": 3,
+    "claims": 3,
+    "cache": 3,
+    "verifier": 4,
+    "protector": 5,
+}
+SAME_LAYER = {("token", "scopes"), ("claims", "settings")}
+ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
+
+
+def imported_modules(module: str) -> set[str]:
+    """Every absolute module name ``scopegate.<module>`` imports, anywhere in the file."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against the scopegate package
+                base = "scopegate" + (f".{base}" if base else "")
+            names.add(base)
+            if base == "scopegate":  # "from scopegate import errors" imports a submodule
+                names.update(
+                    f"scopegate.{alias.name}"
+                    for alias in node.names
+                    if (PACKAGE / f"{alias.name}.py").exists()
+                )
+    return names
+
+
+def scopegate_imports(module: str) -> set[str]:
+    return {
+        name.split(".")[1] for name in imported_modules(module) if name.startswith("scopegate.")
+    }
+
+
+def test_every_core_module_exists() -> None:
+    assert sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem in LAYERS) == sorted(
+        LAYERS
+    )
+
+
+@pytest.mark.parametrize("module", list(LAYERS))
+def test_core_imports_only_lower_layers(module: str) -> None:
+    violations = {
+        target
+        for target in scopegate_imports(module)
+        if target not in LAYERS
+        or not (LAYERS[target] < LAYERS[module] or (module, target) in SAME_LAYER)
+    }
+    assert violations == set(), f"scopegate.{module} imports from a layer above it"
+
+
+@pytest.mark.parametrize("module", [*LAYERS, "__init__"])
+def test_core_imports_no_framework_and_no_adapter(module: str) -> None:
+    names = imported_modules(module)
+    assert {name.split(".")[0] for name in names} & FRAMEWORKS == set()
+    assert {name.split(".")[1] for name in names if name.startswith("scopegate.")} & set(
+        ADAPTERS
+    ) == set()
+    assert "scopegate" not in names or module == "__init__"  # the package would import it all
+
+
+def test_layer_check_sees_imports() -> None:
+    assert scopegate_imports("verifier") >= {"claims", "errors", "settings", "token"}
+    assert scopegate_imports("protector") >= {"bearer", "verifier"}
+
+
+def run_python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return result.stdout.strip()
+
+
+def test_importing_the_core_loads_no_framework() -> None:
+    loaded = run_python(
+        "import scopegate, scopegate.bearer, scopegate.claims, scopegate.errors, "
+        "scopegate.scopes, scopegate.settings, scopegate.token, scopegate.verifier, "
+        "scopegate.protector, sys; print(sorted(m for m in sys.modules if m.split('.')[0] "
+        "in {'starlette','fastapi','flask','werkzeug'}))"
+    )
+    assert loaded == "[]"
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module", "message"),
+    [
+        pytest.param(
+            "fastapi",
+            "scopegate.fastapi",
+            "scopegate.fastapi needs FastAPI: pip install 'scopegate[fastapi]'",
+            id="fastapi",
+        ),
+        pytest.param(
+            "flask",
+            "scopegate.flask",
+            "scopegate.flask needs Flask: pip install 'scopegate[flask]'",
+            id="flask",
+        ),
+    ],
+)
+def test_missing_extra_names_the_pip_command(blocked: str, module: str, message: str) -> None:
+    outcome = run_python(
+        f"import sys\nsys.modules[{blocked!r}] = None\n"
+        f"try:\n    import {module}\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
+        "else:\n    print('imported')\n"
+    )
+    assert outcome == f"ImportError | {message}"
+
+
+def ruff_sort_key(name: str) -> tuple[int, str]:
+    """RUF022's isort-style order: CONSTANTS, then Classes, then everything else."""
+    if len(name) > 1 and name.isupper():
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def test_package_all_is_sorted_and_complete() -> None:
+    assert scopegate.__all__ == sorted(scopegate.__all__)
+    assert len(set(scopegate.__all__)) == len(scopegate.__all__)
+    missing = [name for name in scopegate.__all__ if not hasattr(scopegate, name)]
+    assert missing == []
+    assert {
+        "AccessToken",
+        "BearerError",
+        "ConfigurationError",
+        "InvalidTokenError",
+        "Settings",
+        "TokenVerifier",
+    } <= set(scopegate.__all__)
+
+
+@pytest.mark.parametrize("name", [*LAYERS, *ADAPTERS])
+def test_module_all_is_sorted_and_exists(name: str) -> None:
+    module: ModuleType = importlib.import_module(f"scopegate.{name}")
+    exported = module.__all__
+    assert exported == sorted(exported, key=ruff_sort_key)
+    assert len(set(exported)) == len(exported)
+    assert [item for item in exported if not hasattr(module, item)] == []

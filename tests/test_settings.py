@@ -1,0 +1,260 @@
+"""Settings: every misconfiguration raises ConfigurationError naming the setting and its env var.
+
+Environment variables and the .env file are covered in test_settings_env.py.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scopegate import ConfigurationError, Settings
+
+# Recognisable values, so a leak into any message is easy to spot.
+SECRET = (
+    "recognisable-SECRET-value-0123456789-abcdefghijklmnopqrstuvwxyz!"  # 64 bytes: enough for HS512
+)
+WEAK_SECRET = "weak-SECRET-31-bytes-long-12345"
+IDENTIFIER = "https://my-api-urn"
+HEADER = "Invalid scopegate settings:\n  "
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SCOPEGATE_* variable of the caller and no .env file of the repository."""
+    for name in list(os.environ):
+        if name.upper().startswith("SCOPEGATE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def configuration_error(**values: Any) -> ConfigurationError:
+    with pytest.raises(ConfigurationError) as info:
+        Settings(**values)
+    return info.value
+
+
+def assert_no_secret(exc: BaseException, *secrets: str) -> None:
+    text = "".join(traceback.format_exception(exc))
+    for secret in secrets:
+        assert secret not in str(exc)
+        assert secret not in repr(exc)
+        assert secret not in text
+
+
+MISCONFIGURATIONS = [
+    pytest.param(
+        {"identifier": IDENTIFIER},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required",
+        id="missing-secret",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET},
+        "identifier (SCOPEGATE_IDENTIFIER): is required",
+        id="missing-identifier",
+    ),
+    pytest.param(
+        {},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required\n"
+        "  identifier (SCOPEGATE_IDENTIFIER): is required",
+        id="missing-both",
+    ),
+    pytest.param(
+        {"signing_secret": "", "identifier": IDENTIFIER},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): must not be empty",
+        id="empty-secret",
+    ),
+    pytest.param(
+        {"signing_secret": "", "identifier": IDENTIFIER, "allow_weak_secret": True},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): must not be empty",
+        id="empty-secret-even-if-weak-allowed",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": ""},
+        "identifier (SCOPEGATE_IDENTIFIER): must not be empty",
+        id="empty-identifier",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": " \t "},
+        "identifier (SCOPEGATE_IDENTIFIER): must not be empty",
+        id="blank-identifier",
+    ),
+    *(
+        pytest.param(
+            {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": algorithms},
+            "algorithms (SCOPEGATE_ALGORITHMS): 'none' is never accepted: tokens must be signed",
+            id=f"algorithm-{'-'.join(algorithms)}",
+        )
+        for algorithms in (["none"], ["None"], ["NONE"], ["HS256", "nOnE"])
+    ),
+    *(
+        pytest.param(
+            {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": [algorithm]},
+            f"algorithms (SCOPEGATE_ALGORITHMS): unknown algorithm '{algorithm}'; "
+            "a signing secret verifies only HS256, HS384, HS512",
+            id=f"algorithm-{algorithm}",
+        )
+        for algorithm in ("RS256", "HS999", "ES256", "hs256")
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": []},
+        "algorithms (SCOPEGATE_ALGORITHMS): must name at least one algorithm",
+        id="algorithms-empty-list",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": " , "},
+        "algorithms (SCOPEGATE_ALGORITHMS): must name at least one algorithm",
+        id="algorithms-blank-string",
+    ),
+    pytest.param(
+        {"signing_secret": WEAK_SECRET, "identifier": IDENTIFIER},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): is 31 bytes; HMAC keys need at least 32 "
+        "(RFC 7518 section 3.2). Set SCOPEGATE_ALLOW_WEAK_SECRET=true to accept it anyway",
+        id="weak-secret-31-bytes",
+    ),
+    pytest.param(
+        # 15 two-byte characters and one ASCII: 16 characters but 31 bytes.
+        {"signing_secret": "é" * 15 + "x", "identifier": IDENTIFIER},
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): is 31 bytes; HMAC keys need at least 32 "
+        "(RFC 7518 section 3.2). Set SCOPEGATE_ALLOW_WEAK_SECRET=true to accept it anyway",
+        id="weak-secret-counted-in-utf8-bytes",
+    ),
+    *(
+        pytest.param(
+            {"signing_secret": SECRET, "identifier": IDENTIFIER, "realm": realm},
+            'realm (SCOPEGATE_REALM): must be printable ASCII without quotes (") or backslashes',
+            id=f"realm-{name}",
+        )
+        for name, realm in (("quote", 'my"api'), ("backslash", "my\\api"), ("empty", ""))
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "leeway": -1},
+        "leeway (SCOPEGATE_LEEWAY): Input should be greater than or equal to 0",
+        id="leeway-negative",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "leeway": 300.5},
+        "leeway (SCOPEGATE_LEEWAY): Input should be less than or equal to 300",
+        id="leeway-over-300",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "leeway": float("nan")},
+        "leeway (SCOPEGATE_LEEWAY): Input should be less than or equal to 300",
+        id="leeway-nan",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "max_token_bytes": 255},
+        "max_token_bytes (SCOPEGATE_MAX_TOKEN_BYTES): Input should be greater than or equal to 256",
+        id="max-token-bytes-too-small",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "cache_maxsize": -1},
+        "cache_maxsize (SCOPEGATE_CACHE_MAXSIZE): Input should be greater than or equal to 0",
+        id="cache-maxsize-negative",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "cache_ttl": 0},
+        "cache_ttl (SCOPEGATE_CACHE_TTL): Input should be greater than 0",
+        id="cache-ttl-zero",
+    ),
+    pytest.param(
+        {"signing_secret": SECRET, "identifier": IDENTIFIER, "scope_claims": []},
+        "scope_claims (SCOPEGATE_SCOPE_CLAIMS): must name at least one claim",
+        id="scope-claims-empty",
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "message"), MISCONFIGURATIONS)
+def test_misconfiguration_names_setting_and_env_var(values: dict[str, Any], message: str) -> None:
+    exc = configuration_error(_env_file=None, **values)
+    assert str(exc) == HEADER + message
+    assert_no_secret(exc, SECRET, WEAK_SECRET)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param("x" * 32, id="32-ascii"),
+        pytest.param("é" * 16, id="16-two-byte-chars"),
+    ],
+)
+def test_secret_of_32_bytes_is_enough(secret: str) -> None:
+    settings = Settings(signing_secret=secret, identifier=IDENTIFIER, _env_file=None)
+    assert settings.secret_bytes == secret.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("algorithms", "secret", "needed"),
+    [
+        pytest.param(["HS384"], "x" * 47, 48, id="HS384-47-bytes"),
+        pytest.param(["HS256", "HS384"], "x" * 32, 48, id="HS256-HS384-32-bytes"),
+        pytest.param(["HS512"], "x" * 63, 64, id="HS512-63-bytes"),
+    ],
+)
+def test_secret_must_be_as_long_as_the_largest_hash(
+    algorithms: list[str], secret: str, needed: int
+) -> None:
+    # RFC 7518 §3.2: the key MUST be at least the size of the hash output, and
+    # PyJWT warns (InsecureKeyLengthWarning) on every verification otherwise.
+    exc = configuration_error(
+        signing_secret=secret, identifier=IDENTIFIER, algorithms=algorithms, _env_file=None
+    )
+    assert str(exc) == (
+        HEADER + f"signing_secret (SCOPEGATE_SIGNING_SECRET): is {len(secret)} bytes; "
+        f"HMAC keys need at least {needed} (RFC 7518 section 3.2). "
+        "Set SCOPEGATE_ALLOW_WEAK_SECRET=true to accept it anyway"
+    )
+    assert_no_secret(exc, secret)
+
+
+@pytest.mark.parametrize(
+    ("algorithms", "length"),
+    [
+        pytest.param(["HS384"], 48, id="HS384-48-bytes"),
+        pytest.param(["HS512", "HS256"], 64, id="HS512-64-bytes"),
+    ],
+)
+def test_secret_as_long_as_the_largest_hash(algorithms: list[str], length: int) -> None:
+    settings = Settings(
+        signing_secret="x" * length, identifier=IDENTIFIER, algorithms=algorithms, _env_file=None
+    )
+    assert settings.algorithms == algorithms
+
+
+def test_weak_secret_is_accepted_when_allowed() -> None:
+    settings = Settings(
+        signing_secret="short", identifier=IDENTIFIER, allow_weak_secret=True, _env_file=None
+    )
+    assert settings.secret_bytes == b"short"
+
+
+def test_defaults() -> None:
+    settings = Settings(signing_secret=SECRET, identifier=IDENTIFIER, _env_file=None)
+    assert settings.identifier == IDENTIFIER
+    assert settings.issuer is None
+    assert settings.algorithms == ["HS256"]
+    assert settings.leeway == 5.0
+    assert settings.scope_claims == ["scope"]
+    assert settings.realm == "api"
+    assert settings.allow_weak_secret is False
+    assert settings.max_token_bytes == 8192
+    assert settings.cache_maxsize == 10_000
+    assert settings.cache_ttl == 600.0
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings)
+
+
+def test_duplicate_algorithms_are_dropped_in_order() -> None:
+    settings = Settings(
+        signing_secret=SECRET,
+        identifier=IDENTIFIER,
+        algorithms=["HS384", "HS256", "HS384"],
+        _env_file=None,
+    )
+    assert settings.algorithms == ["HS384", "HS256"]

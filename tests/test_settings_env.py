@@ -1,0 +1,213 @@
+"""Settings read from SCOPEGATE_* variables and the .env file, and their precedence."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scopegate import ConfigurationError, Settings
+
+# Recognisable values, so a leak into any message is easy to spot.
+SECRET = (
+    "recognisable-SECRET-value-0123456789-abcdefghijklmnopqrstuvwxyz!"  # 64 bytes: enough for HS512
+)
+WEAK_SECRET = "weak-SECRET-31-bytes-long-12345"
+IDENTIFIER = "https://my-api-urn"
+HEADER = "Invalid scopegate settings:\n  "
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SCOPEGATE_* variable of the caller and no .env file of the repository."""
+    for name in list(os.environ):
+        if name.upper().startswith("SCOPEGATE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def configuration_error(**values: Any) -> ConfigurationError:
+    with pytest.raises(ConfigurationError) as info:
+        Settings(**values)
+    return info.value
+
+
+def assert_no_secret(exc: BaseException, *secrets: str) -> None:
+    text = "".join(traceback.format_exception(exc))
+    for secret in secrets:
+        assert secret not in str(exc)
+        assert secret not in repr(exc)
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("HS256,HS384", id="comma"),
+        pytest.param("HS256 HS384", id="space"),
+        pytest.param(" HS256 , HS384 ", id="comma-and-spaces"),
+        pytest.param('["HS256", "HS384"]', id="json-array"),
+    ],
+)
+def test_algorithms_from_env(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+    monkeypatch.setenv("SCOPEGATE_ALGORITHMS", raw)
+    assert Settings().algorithms == ["HS256", "HS384"]
+
+
+def test_every_setting_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "SIGNING_SECRET": "short",
+        "IDENTIFIER": IDENTIFIER,
+        "ISSUER": "https://issuer.example/",
+        "ALGORITHMS": "HS512",
+        "LEEWAY": "12.5",
+        "SCOPE_CLAIMS": "scope,permissions",
+        "REALM": "orders",
+        "ALLOW_WEAK_SECRET": "true",
+        "MAX_TOKEN_BYTES": "4096",
+    }.items():
+        monkeypatch.setenv(f"SCOPEGATE_{name}", value)
+    settings = Settings()
+    assert settings.secret_bytes == b"short"
+    assert settings.identifier == IDENTIFIER
+    assert settings.issuer == "https://issuer.example/"
+    assert settings.algorithms == ["HS512"]
+    assert settings.leeway == 12.5
+    assert settings.scope_claims == ["scope", "permissions"]
+    assert settings.realm == "orders"
+    assert settings.allow_weak_secret is True
+    assert settings.max_token_bytes == 4096
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        pytest.param(
+            "SCOPEGATE_ALGORITHMS",
+            "HS256,RS256",
+            "algorithms (SCOPEGATE_ALGORITHMS): unknown algorithm 'RS256'; "
+            "a signing secret verifies only HS256, HS384, HS512",
+            id="algorithms-unknown",
+        ),
+        pytest.param(
+            "SCOPEGATE_ALGORITHMS",
+            "",
+            "algorithms (SCOPEGATE_ALGORITHMS): must name at least one algorithm",
+            id="algorithms-empty",
+        ),
+        pytest.param(
+            "SCOPEGATE_ALGORITHMS",
+            '["HS256", "none"]',
+            "algorithms (SCOPEGATE_ALGORITHMS): 'none' is never accepted: tokens must be signed",
+            id="algorithms-json-none",
+        ),
+        pytest.param(
+            "SCOPEGATE_ALGORITHMS",
+            "[HS256",
+            "algorithms (SCOPEGATE_ALGORITHMS): Expecting value: line 1 column 2 (char 1)",
+            id="algorithms-bad-json",
+        ),
+        pytest.param(
+            "SCOPEGATE_LEEWAY",
+            "ten",
+            "leeway (SCOPEGATE_LEEWAY): "
+            "Input should be a valid number, unable to parse string as a number",
+            id="leeway-not-a-number",
+        ),
+        pytest.param(
+            "SCOPEGATE_LEEWAY",
+            "301",
+            "leeway (SCOPEGATE_LEEWAY): Input should be less than or equal to 300",
+            id="leeway-too-large",
+        ),
+        pytest.param(
+            "SCOPEGATE_SIGNING_SECRET",
+            WEAK_SECRET,
+            "signing_secret (SCOPEGATE_SIGNING_SECRET): is 31 bytes; HMAC keys need at least 32 "
+            "(RFC 7518 section 3.2). Set SCOPEGATE_ALLOW_WEAK_SECRET=true to accept it anyway",
+            id="secret-weak",
+        ),
+    ],
+)
+def test_bad_env_var_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+    monkeypatch.setenv(name, value)
+    exc = configuration_error()
+    assert str(exc) == HEADER + message
+    assert_no_secret(exc, SECRET, WEAK_SECRET)
+
+
+def test_missing_env_is_reported_without_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    exc = configuration_error()
+    assert str(exc) == HEADER + "identifier (SCOPEGATE_IDENTIFIER): is required"
+    assert_no_secret(exc, SECRET)
+
+
+def write_env_file(directory: Path, **values: str) -> None:
+    lines = [f"SCOPEGATE_{name.upper()}={value}" for name, value in values.items()]
+    (directory / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_env_file_in_working_directory(isolated: Path) -> None:
+    write_env_file(
+        isolated,
+        signing_secret=SECRET,
+        identifier=IDENTIFIER,
+        algorithms="HS256,HS384",
+        scope_claims="scope,permissions",
+        leeway="7",
+    )
+    settings = Settings()
+    assert settings.secret_bytes == SECRET.encode()
+    assert settings.identifier == IDENTIFIER
+    assert settings.algorithms == ["HS256", "HS384"]
+    assert settings.scope_claims == ["scope", "permissions"]
+    assert settings.leeway == 7.0
+
+
+def test_env_file_ignored_when_disabled(isolated: Path) -> None:
+    write_env_file(isolated, signing_secret=SECRET, identifier=IDENTIFIER)
+    exc = configuration_error(_env_file=None)
+    assert str(exc) == (
+        HEADER + "signing_secret (SCOPEGATE_SIGNING_SECRET): is required\n"
+        "  identifier (SCOPEGATE_IDENTIFIER): is required"
+    )
+
+
+def test_bad_env_file_value_is_named_without_secret(isolated: Path) -> None:
+    write_env_file(isolated, signing_secret=WEAK_SECRET, identifier=IDENTIFIER)
+    exc = configuration_error()
+    assert str(exc).startswith(HEADER + "signing_secret (SCOPEGATE_SIGNING_SECRET): is 31 bytes")
+    assert_no_secret(exc, WEAK_SECRET)
+
+
+def test_keyword_beats_env_beats_env_file(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
+    write_env_file(
+        isolated, signing_secret=SECRET, identifier="from-file", realm="file", leeway="1"
+    )
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", "from-env")
+    monkeypatch.setenv("SCOPEGATE_REALM", "env")
+    settings = Settings(identifier="from-keyword")
+    assert settings.identifier == "from-keyword"
+    assert settings.realm == "env"
+    assert settings.leeway == 1.0
+
+
+def test_keyword_beats_bad_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOPEGATE_ALGORITHMS", "RS256")
+    monkeypatch.setenv("SCOPEGATE_LEEWAY", "-5")
+    settings = Settings(
+        signing_secret=SECRET, identifier=IDENTIFIER, algorithms=["HS384"], leeway=0
+    )
+    assert settings.algorithms == ["HS384"]
+    assert settings.leeway == 0.0

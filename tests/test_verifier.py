@@ -1,0 +1,201 @@
+"""TokenVerifier.verify: claim rules, leeway, size and malformed input, each with its exact failure.
+
+Headers, algorithms and signatures are in test_verifier_jose.py, AccessToken
+fields in test_token.py, fuzzing in test_verifier_fuzz.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from conftest import IDENTIFIER, ISSUER, mint
+from jose_helpers import (
+    NOW,
+    b64url,
+    failure_of,
+    jws,
+    make_settings,
+    raw_token,
+    signed,
+    token_with,
+    valid_claims,
+    verify,
+)
+from scopegate import InvalidTokenError, TokenVerifier
+from scopegate.errors import TokenFailure
+
+
+@pytest.fixture(autouse=True)
+def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.upper().startswith("SCOPEGATE_"):
+            monkeypatch.delenv(name)
+
+
+def test_valid_token_is_accepted() -> None:
+    assert verify(token_with()).subject == "zA9hQ0wZ2cL1sT8xK3mN5pR7vY4bD6fG@clients"
+    assert verify(raw_token(f'"exp": {NOW + 1}')).scopes == frozenset({"a", "b"})
+
+
+CLAIM_FAILURES = [
+    pytest.param({"exp": NOW - 60}, TokenFailure.EXPIRED, id="expired"),
+    pytest.param({"exp": NOW - 5}, TokenFailure.EXPIRED, id="expired-by-leeway"),
+    pytest.param({"nbf": NOW + 60}, TokenFailure.NOT_YET_VALID, id="nbf-in-future"),
+    pytest.param({"iat": NOW + 60}, TokenFailure.NOT_YET_VALID, id="iat-in-future"),
+    pytest.param({"exp": None}, TokenFailure.MISSING_CLAIM, id="exp-missing"),
+    pytest.param({"exp": str(NOW + 3600)}, TokenFailure.CLAIM_TYPE, id="exp-numeric-string"),
+    pytest.param({"exp": "123"}, TokenFailure.CLAIM_TYPE, id="exp-string-123"),
+    pytest.param({"exp": True}, TokenFailure.CLAIM_TYPE, id="exp-bool"),
+    pytest.param({"exp": 1e20}, TokenFailure.CLAIM_TYPE, id="exp-1e20"),
+    pytest.param({"exp": 10**400}, TokenFailure.CLAIM_TYPE, id="exp-huge-int"),
+    pytest.param({"exp": -1}, TokenFailure.CLAIM_TYPE, id="exp-negative"),
+    pytest.param({"exp": [NOW + 3600]}, TokenFailure.CLAIM_TYPE, id="exp-list"),
+    pytest.param({"nbf": "0"}, TokenFailure.CLAIM_TYPE, id="nbf-string"),
+    pytest.param({"iat": False}, TokenFailure.CLAIM_TYPE, id="iat-bool"),
+    pytest.param({"aud": None}, TokenFailure.MISSING_CLAIM, id="aud-missing"),
+    pytest.param({"aud": "https://other-api"}, TokenFailure.AUDIENCE, id="aud-wrong"),
+    pytest.param({"aud": IDENTIFIER.upper()}, TokenFailure.AUDIENCE, id="aud-other-case"),
+    pytest.param({"aud": IDENTIFIER + "/"}, TokenFailure.AUDIENCE, id="aud-trailing-slash"),
+    pytest.param({"aud": ["https://a", "https://b"]}, TokenFailure.AUDIENCE, id="aud-list-wrong"),
+    pytest.param({"aud": []}, TokenFailure.AUDIENCE, id="aud-empty-list"),
+    pytest.param({"aud": [IDENTIFIER, 5]}, TokenFailure.CLAIM_TYPE, id="aud-list-non-string"),
+    pytest.param({"aud": [[IDENTIFIER]]}, TokenFailure.CLAIM_TYPE, id="aud-nested-list"),
+    pytest.param({"aud": 5}, TokenFailure.CLAIM_TYPE, id="aud-number"),
+    pytest.param({"aud": {IDENTIFIER: True}}, TokenFailure.CLAIM_TYPE, id="aud-object"),
+    pytest.param({"iss": "https://evil.example/"}, TokenFailure.ISSUER, id="iss-wrong"),
+    pytest.param({"iss": ISSUER.rstrip("/")}, TokenFailure.ISSUER, id="iss-without-slash"),
+    pytest.param({"iss": None}, TokenFailure.ISSUER, id="iss-missing"),
+    pytest.param({"iss": 5}, TokenFailure.CLAIM_TYPE, id="iss-number"),
+    pytest.param({"sub": 5}, TokenFailure.CLAIM_TYPE, id="sub-number"),
+    pytest.param({"sub": ["x"]}, TokenFailure.CLAIM_TYPE, id="sub-list"),
+    pytest.param({"azp": 5}, TokenFailure.CLAIM_TYPE, id="azp-number"),
+    pytest.param({"azp": None, "client_id": 5}, TokenFailure.CLAIM_TYPE, id="client-id-number"),
+    pytest.param({"scope": 5}, TokenFailure.CLAIM_TYPE, id="scope-number"),
+    pytest.param({"scope": [1, 2]}, TokenFailure.CLAIM_TYPE, id="scope-list-of-ints"),
+    pytest.param({"scope": ["a", 2]}, TokenFailure.CLAIM_TYPE, id="scope-mixed-list"),
+    pytest.param({"scope": True}, TokenFailure.CLAIM_TYPE, id="scope-bool"),
+    pytest.param({"scope": {"a": 1}}, TokenFailure.CLAIM_TYPE, id="scope-object"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "failure"), CLAIM_FAILURES)
+def test_claim_rules(overrides: dict[str, Any], failure: TokenFailure) -> None:
+    assert failure_of(signed(**overrides)) is failure
+
+
+@pytest.mark.parametrize(
+    ("fields", "failure"),
+    [
+        pytest.param('"exp": NaN', TokenFailure.CLAIM_TYPE, id="exp-nan"),
+        pytest.param('"exp": Infinity', TokenFailure.CLAIM_TYPE, id="exp-infinity"),
+        pytest.param('"exp": -Infinity', TokenFailure.CLAIM_TYPE, id="exp-minus-infinity"),
+        pytest.param('"exp": 1e400', TokenFailure.CLAIM_TYPE, id="exp-float-overflow"),
+        pytest.param('"exp": 1' + "0" * 4000, TokenFailure.CLAIM_TYPE, id="exp-4001-digits"),
+        pytest.param('"exp": null', TokenFailure.MISSING_CLAIM, id="exp-null"),
+        pytest.param(f'"exp": {NOW + 60}, "nbf": NaN', TokenFailure.CLAIM_TYPE, id="nbf-nan"),
+        pytest.param(f'"exp": {NOW + 60}, "iat": Infinity', TokenFailure.CLAIM_TYPE, id="iat-inf"),
+    ],
+)
+def test_hand_written_numbers(fields: str, failure: TokenFailure) -> None:
+    assert failure_of(raw_token(fields)) is failure
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"iss": "https://anyone.example/"}, id="iss-any-string"),
+        pytest.param({"iss": None}, id="iss-missing"),
+    ],
+)
+def test_issuer_unchecked_when_unset(overrides: dict[str, Any]) -> None:
+    assert verify(token_with(**overrides), issuer=None).issuer == overrides["iss"]
+
+
+def test_issuer_type_checked_even_when_unset() -> None:
+    assert failure_of(signed(iss=5), issuer=None) is TokenFailure.CLAIM_TYPE
+
+
+def test_permissions_type_checked_only_when_configured() -> None:
+    token = token_with(permissions=[1])
+    assert verify(token).scopes == frozenset({"sample-scope", "other-scope"})
+    assert failure_of(token, scope_claims=["scope", "permissions"]) is TokenFailure.CLAIM_TYPE
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("abc", id="one-segment"),
+        pytest.param("a.b", id="two-segments"),
+        pytest.param("a.b.c", id="three-junk-segments"),
+        pytest.param(token_with() + ".x", id="four-segments"),
+        pytest.param(token_with().encode(), id="bytes"),
+        pytest.param(None, id="None"),
+        pytest.param(12345, id="int"),
+        pytest.param(["a", "b", "c"], id="list"),
+        pytest.param(jws({"alg": "HS256"}, "[1, 2]"), id="payload-array"),
+        pytest.param(jws({"alg": "HS256"}, "null"), id="payload-null"),
+        pytest.param(jws({"alg": "HS256"}, '"claims"'), id="payload-string"),
+        pytest.param(jws({"alg": "HS256"}, "not json"), id="payload-not-json"),
+        pytest.param(
+            jws({"alg": "HS256"}, json.dumps(valid_claims()) + "x"), id="payload-trailing-garbage"
+        ),
+        pytest.param(jws({"alg": "HS256"}, b'{"exp": "\xff"}'), id="payload-not-utf8"),
+        pytest.param(b64url(b"[]") + ".e30.c2ln", id="header-array"),
+    ],
+)
+def test_malformed(token: Any) -> None:
+    assert failure_of(token) is TokenFailure.MALFORMED
+
+
+def test_too_large_boundary() -> None:
+    token = token_with(pad="x" * 300)
+    assert verify(token, max_token_bytes=len(token)).issuer == ISSUER
+    assert failure_of(token, max_token_bytes=len(token) - 1) is TokenFailure.TOO_LARGE
+    assert failure_of("x" * 8193) is TokenFailure.TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("claims", "now", "failure"),
+    [
+        pytest.param({"exp": 1000}, 1004.9, None, id="exp-inside-leeway"),
+        pytest.param({"exp": 1000}, 1005, TokenFailure.EXPIRED, id="exp-at-leeway"),
+        pytest.param({"exp": 1000}, 1005.1, TokenFailure.EXPIRED, id="exp-past-leeway"),
+        pytest.param({"exp": 5000, "nbf": 1000}, 995, None, id="nbf-at-leeway"),
+        pytest.param({"exp": 5000, "nbf": 1000}, 994.9, TokenFailure.NOT_YET_VALID, id="nbf-early"),
+        pytest.param({"exp": 5000, "iat": 1000}, 995, None, id="iat-at-leeway"),
+        pytest.param({"exp": 5000, "iat": 1000}, 994.9, TokenFailure.NOT_YET_VALID, id="iat-early"),
+    ],
+)
+def test_leeway_boundary(claims: dict[str, Any], now: float, failure: TokenFailure | None) -> None:
+    token = mint(**{"iat": None, **claims})
+    if failure is None:
+        assert verify(token, now, leeway=5).expires_at.timestamp() == claims["exp"]
+    else:
+        assert failure_of(token, now, leeway=5) is failure
+
+
+def test_zero_leeway() -> None:
+    token = mint(iat=None, exp=1000)
+    assert verify(token, 999.999, leeway=0).expires_at.timestamp() == 1000
+    assert failure_of(token, 1000, leeway=0) is TokenFailure.EXPIRED
+
+
+@pytest.mark.parametrize(
+    "cache_maxsize", [pytest.param(0, id="uncached"), pytest.param(100, id="cached")]
+)
+def test_same_verifier_expires_token_on_its_clock(cache_maxsize: int) -> None:
+    now = [float(NOW)]
+    verifier = TokenVerifier(make_settings(cache_maxsize=cache_maxsize), clock=lambda: now[0])
+    token = token_with()
+    assert verifier.verify(token).issuer == ISSUER
+    now[0] = NOW + 3600 + 4.9
+    assert verifier.verify(token).issuer == ISSUER
+    now[0] = NOW + 3600 + 5
+    with pytest.raises(InvalidTokenError) as info:
+        verifier.verify(token)
+    assert info.value.failure is TokenFailure.EXPIRED
