@@ -27,6 +27,8 @@ def required_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
         ValueError: no scope at all, or a scope with characters outside the
             RFC 6749 §3.3 ``scope-token`` grammar.
     """
+    if isinstance(scopes, str):  # a str is an Iterable[str] of characters: never check those
+        scopes = (scopes,)
     result: dict[str, None] = {}
     for item in scopes:
         if not isinstance(item, str):
@@ -46,7 +48,7 @@ def _scopes_of(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         return (scope for scope in value.split(" ") if scope)
     if isinstance(value, list) and all(isinstance(scope, str) for scope in value):
-        return value
+        return (scope for scope in value if scope)
     raise TypeError("a scope claim must be a string or an array of strings")
 
 
@@ -66,17 +68,21 @@ def granted_scopes(claims: Mapping[str, Any], scope_claims: Sequence[str]) -> fr
 
 
 def has_all_scopes(granted: frozenset[str], required: Iterable[str]) -> bool:
-    """True when every required scope was granted."""
-    return granted.issuperset(required)
+    """True when every required scope was granted (a str is one space-delimited list)."""
+    return granted.issuperset(required_scopes(required) if isinstance(required, str) else required)
 
 
 def has_any_scope(granted: frozenset[str], required: Iterable[str]) -> bool:
-    """True when at least one required scope was granted."""
-    return not granted.isdisjoint(required)
+    """True when at least one required scope was granted (a str is one space-delimited list)."""
+    return not granted.isdisjoint(
+        required_scopes(required) if isinstance(required, str) else required
+    )
 
 
 def check_scopes(granted: frozenset[str], required: Sequence[str], *, any_of: bool = False) -> None:
     """Raise :class:`InsufficientScopeError` unless ``granted`` satisfies ``required``."""
+    if isinstance(required, str):
+        required = required_scopes(required)
     ok = has_any_scope(granted, required) if any_of else has_all_scopes(granted, required)
     if not ok:
         raise InsufficientScopeError(required, any_of=any_of)
