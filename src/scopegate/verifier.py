@@ -79,6 +79,10 @@ class TokenVerifier:
             return cached
         if len(token) > self.settings.max_token_bytes:
             raise InvalidTokenError(TokenFailure.TOO_LARGE)
+        if "=" in token:
+            # RFC 7515 §2: base64url without padding. Lenient decoding would let
+            # "sig=" verify like "sig", so one token could have many spellings.
+            raise InvalidTokenError(TokenFailure.MALFORMED)
         claims = self._decode(token)
         access = build_access_token(claims, self.settings, self._clock())
         if cache is not None:
