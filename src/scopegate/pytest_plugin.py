@@ -1,0 +1,85 @@
+"""pytest fixtures for testing an API protected by scopegate.
+
+Registered through the ``pytest11`` entry point when scopegate is installed;
+it only defines fixtures, so nothing happens unless a test asks for one:
+
+``scopegate_settings``
+    :func:`~scopegate.testing.test_settings` with a random secret, also
+    exported as ``SCOPEGATE_*`` variables for the test's duration, so an app
+    that builds ``Settings()`` from the environment (or an ``.env`` file,
+    which environment variables override) accepts exactly these settings.
+    Override ``scopegate_settings_overrides`` to change any setting. (A
+    setting left as None, such as ``issuer=None``, cannot be exported: its
+    variable is removed, and an ``.env`` file could still set it.)
+``mint_token``
+    :func:`~scopegate.testing.mint_token` bound to ``scopegate_settings``.
+``bearer``
+    :func:`~scopegate.testing.bearer`: a token as an ``Authorization`` header dict.
+
+Example:
+    >>> def test_private_scoped(client, mint_token, bearer):
+    ...     token = mint_token(scopes=["sample-scope"])
+    ...     assert client.get("/api/private-scoped", headers=bearer(token)).status_code == 200
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from scopegate.settings import Settings, env_name
+from scopegate.testing import bearer as _bearer
+from scopegate.testing import mint_token as _mint_token
+from scopegate.testing import test_settings
+
+__all__ = ["bearer", "mint_token", "scopegate_settings", "scopegate_settings_overrides"]
+
+
+def _env_value(value: Any) -> str:
+    """A setting's value as its ``SCOPEGATE_*`` variable spells it."""
+    if hasattr(value, "get_secret_value"):
+        return str(value.get_secret_value())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+@pytest.fixture
+def scopegate_settings_overrides() -> dict[str, Any]:
+    """Settings to change in ``scopegate_settings``; override this fixture to set them."""
+    return {}
+
+
+@pytest.fixture
+def scopegate_settings(
+    monkeypatch: pytest.MonkeyPatch, scopegate_settings_overrides: dict[str, Any]
+) -> Settings:
+    """Test settings with a random secret, exported as ``SCOPEGATE_*`` for this test."""
+    settings = test_settings(**scopegate_settings_overrides)
+    # Every setting is exported, not just the secret: a variable always wins
+    # over an .env file, so the app sees exactly these settings.
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            monkeypatch.delenv(env_name(name), raising=False)
+        else:
+            monkeypatch.setenv(env_name(name), _env_value(value))
+    return settings
+
+
+@pytest.fixture
+def mint_token(scopegate_settings: Settings) -> Callable[..., str]:
+    """``mint_token(scopes=[...], **claims)``: a token that ``scopegate_settings`` accepts."""
+    return functools.partial(_mint_token, scopegate_settings)
+
+
+@pytest.fixture
+def bearer() -> Callable[[str], dict[str, str]]:
+    """``bearer(token)``: the ``Authorization`` header dict for ``token``."""
+    return _bearer
