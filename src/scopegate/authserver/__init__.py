@@ -1,0 +1,16 @@
+"""A local, offline authorization server speaking Auth0's API for machine-to-machine tokens.
+
+``POST /oauth/token`` issues HS256 access tokens with the client credentials
+grant; the Management API (``/api/v2``: resource servers, clients, client
+grants) is itself protected by scopegate. Data lives in SQLite. Run it with
+``scopegate authserver`` or ``python -m scopegate.authserver``; build the app
+in process with :func:`create_app`. Serving needs the ``authserver`` extra
+(``pip install 'scopegate[authserver]'``).
+"""
+
+from __future__ import annotations
+
+from scopegate.authserver.app import DEFAULT_DB, create_app
+from scopegate.authserver.bootstrap import MANAGEMENT_SCOPES, ManagementCredentials
+
+__all__ = ["DEFAULT_DB", "MANAGEMENT_SCOPES", "ManagementCredentials", "create_app"]

@@ -1,0 +1,10 @@
+"""``python -m scopegate.authserver``: run the authorization server."""
+
+from __future__ import annotations
+
+import sys
+
+from scopegate.authserver.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The authorization server as a Starlette app: ``/oauth/token`` and ``/api/v2``.
+
+``/oauth/token`` is public. ``/api/v2`` is a sub-app behind scopegate's own
+:class:`~scopegate.asgi.BearerAuthMiddleware`, configured with the Management
+API's signing secret and identifier: the Management API is a resource server
+protected like any other, and its 401 and 403 answers are scopegate's (an
+RFC 6750 challenge and an ``error``/``error_description`` body, where Auth0
+sends ``statusCode``/``error``/``message``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+
+from scopegate.asgi import BearerAuthMiddleware
+from scopegate.authserver.bootstrap import bootstrap
+from scopegate.authserver.errors import AuthServerError, render_exception
+from scopegate.authserver.management import ManagementApi
+from scopegate.authserver.oauth import TokenEndpoint
+from scopegate.authserver.records import ResourceServer
+from scopegate.authserver.store import Store
+from scopegate.errors import ConfigurationError
+from scopegate.settings import Settings
+
+__all__ = ["DEFAULT_DB", "create_app", "normalize_base_url"]
+
+DEFAULT_DB = "scopegate-auth.db"
+_HANDLERS: dict[Any, Any] = {
+    AuthServerError: render_exception,
+    HTTPException: render_exception,
+    sqlite3.OperationalError: render_exception,
+    Exception: render_exception,
+}
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash, checked to be an http(s) origin and path.
+
+    Raises:
+        ConfigurationError: not an absolute http(s) URL, or one with a query or fragment.
+    """
+    url = base_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"base_url: {base_url!r} is not an http(s) URL without query or fragment, "
+            "such as http://127.0.0.1:8787"
+        )
+    return url
+
+
+def _management_settings(system: ResourceServer, issuer: str) -> Settings:
+    # Every acceptance rule is given here, so SCOPEGATE_* variables meant for
+    # some other API in the same environment cannot change this one.
+    return Settings(
+        signing_secret=system.signing_secret,
+        identifier=system.identifier,
+        issuer=issuer,
+        algorithms=["HS256"],
+        scope_claims=["scope"],
+        realm="api",
+        leeway=5.0,
+        allow_weak_secret=False,
+        max_token_bytes=8192,
+        _env_file=None,
+    )
+
+
+def create_app(
+    base_url: str,
+    db: str = DEFAULT_DB,
+    management_client_id: str | None = None,
+    management_client_secret: str | None = None,
+) -> Starlette:
+    """Open (or create) the store, bootstrap the Management API, and build the app.
+
+    Args:
+        base_url: where the server is reached, e.g. ``http://127.0.0.1:8787``;
+            the issuer of every token is this URL with a trailing slash.
+        db: the SQLite file, or ``":memory:"``.
+        management_client_id: use this management client instead of a
+            generated one (with ``management_client_secret``).
+        management_client_secret: its secret, at least 32 characters.
+
+    The result's ``state.bootstrap`` is a
+    :class:`~scopegate.authserver.bootstrap.ManagementCredentials`: on
+    the first start its ``client_secret`` is the only copy of the secret.
+    The store is closed when the app's lifespan ends.
+
+    Example:
+        >>> app = create_app("http://127.0.0.1:8787", db=":memory:")
+        >>> token_url, client_id = app.state.bootstrap.token_url, app.state.bootstrap.client_id
+    """
+    base = normalize_base_url(base_url)
+    issuer = base + "/"
+    store = Store(db)
+    try:
+        system, credentials = bootstrap(store, base, management_client_id, management_client_secret)
+        settings = _management_settings(system, issuer)
+    except BaseException:
+        store.close()
+        raise
+    # The middleware sits inside the sub-app's error middleware, as add_middleware
+    # would put it, so it renders the BearerError a route guard raises.
+    management = Starlette(
+        routes=ManagementApi(store).routes(),
+        middleware=[Middleware(BearerAuthMiddleware, settings=settings)],
+        exception_handlers=_HANDLERS,
+    )
+    tokens = TokenEndpoint(store, issuer)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/oauth/token", tokens.handle, methods=["POST"]),
+            Mount("/api/v2", app=management),
+        ],
+        exception_handlers=_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.base_url = base
+    app.state.bootstrap = credentials
+    return app

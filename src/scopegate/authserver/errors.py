@@ -1,0 +1,151 @@
+"""The authorization server's error bodies, as Auth0 sends them.
+
+Two shapes, one per API::
+
+    AuthServerError
+    ├── ManagementError   Management API: {"statusCode", "error", "message", "errorCode"}
+    └── OAuthError        /oauth/token (RFC 6749 §5.2): {"error", "error_description"}
+
+Each error knows its status and body; the routes raise, the exception handlers
+installed by :func:`~scopegate.authserver.app.create_app` render. A 401 or 403
+on the Management API itself comes from scopegate's bearer middleware, with an
+RFC 6750 challenge and its ``error``/``error_description`` body.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from http import HTTPStatus
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+__all__ = [
+    "AuthServerError",
+    "ManagementError",
+    "OAuthError",
+    "bad_request",
+    "conflict",
+    "not_found",
+    "render_exception",
+    "safe_text",
+]
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Echoed input is cut to this many characters and escaped so any body stays valid UTF-8.
+_ECHO_LIMIT = 120
+# Python 3.13 renamed 413 "Content Too Large"; keep the name Auth0 (hapi) sends.
+_PHRASES = {413: "Request Entity Too Large"}
+
+
+def safe_text(value: str, limit: int = _ECHO_LIMIT) -> str:
+    """``value`` shortened and with lone surrogates escaped, fit to echo in a message."""
+    if len(value) > limit:
+        value = value[:limit] + "..."
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class AuthServerError(Exception):
+    """Root of the errors the authorization server answers with."""
+
+    status_code: int = 400
+
+    def response(self) -> Response:
+        """The HTTP response for this error."""
+        raise NotImplementedError
+
+
+class ManagementError(AuthServerError):
+    """A Management API error: ``{"statusCode", "error", "message", "errorCode"}``.
+
+    Attributes:
+        status_code: the HTTP status.
+        error_code: Auth0's machine-readable ``errorCode`` (e.g. ``invalid_body``).
+        message: a human-readable explanation.
+    """
+
+    def __init__(self, status_code: int, error_code: str, message: str) -> None:
+        self.status_code = status_code
+        self.error_code = error_code
+        self.message = message
+        super().__init__(message)
+
+    def body(self) -> dict[str, object]:
+        return {
+            "statusCode": self.status_code,
+            "error": _PHRASES.get(self.status_code) or HTTPStatus(self.status_code).phrase,
+            "message": self.message,
+            "errorCode": self.error_code,
+        }
+
+    def response(self) -> Response:
+        return JSONResponse(self.body(), status_code=self.status_code)
+
+
+class OAuthError(AuthServerError):
+    """A token endpoint error (RFC 6749 §5.2): ``{"error", "error_description"}``.
+
+    Attributes:
+        error: the RFC 6749 error code, such as ``invalid_client``.
+        description: a fixed, human-readable explanation.
+        challenge: a ``WWW-Authenticate`` value, sent when the client used HTTP Basic.
+    """
+
+    def __init__(
+        self, error: str, description: str, status_code: int = 400, challenge: str | None = None
+    ) -> None:
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+        self.challenge = challenge
+        super().__init__(description)
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+    def response(self) -> Response:
+        headers = dict(NO_STORE)
+        if self.challenge is not None:
+            headers["WWW-Authenticate"] = self.challenge
+        return JSONResponse(self.body(), status_code=self.status_code, headers=headers)
+
+
+def bad_request(message: str, error_code: str = "invalid_body") -> ManagementError:
+    return ManagementError(400, error_code, message)
+
+
+def not_found(kind: str) -> ManagementError:
+    """404 for a missing ``resource_server``, ``client`` or ``client_grant``."""
+    words = kind.replace("_", " ")
+    return ManagementError(404, f"inexistent_{kind}", f"The {words} does not exist.")
+
+
+def conflict(message: str) -> ManagementError:
+    return ManagementError(409, "conflict", message)
+
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def render_exception(request: Request, exc: Exception) -> Response:
+    """The exception handler of both apps: every failure gets a JSON body.
+
+    Our own errors render themselves; Starlette's 404 and 405 and an
+    unexpected error get the Management API shape. A locked database (another
+    process holding a write for longer than the busy timeout) is a 503 that
+    the client can retry: no write happened.
+    """
+    if isinstance(exc, AuthServerError):
+        return exc.response()
+    if isinstance(exc, HTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        response = ManagementError(exc.status_code, code, exc.detail).response()
+        response.headers.update(exc.headers or {})
+        return response
+    if isinstance(exc, sqlite3.OperationalError):
+        error = ManagementError(503, "temporarily_unavailable", "The store is busy; try again.")
+        response = error.response()
+        response.headers["Retry-After"] = "1"
+        return response
+    return ManagementError(500, "internal_error", "Internal error.").response()

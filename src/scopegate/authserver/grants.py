@@ -1,0 +1,141 @@
+"""Client grants in the store: which client may get tokens for which API, with which scopes.
+
+One grant per (client, API), enforced by a UNIQUE constraint and checked
+inside the write transaction, so racing creations give one grant and 409s.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from scopegate.authserver.credentials import new_grant_id
+from scopegate.authserver.database import Database
+from scopegate.authserver.errors import ManagementError, conflict, not_found
+from scopegate.authserver.records import ClientGrant, Page, ResourceServer
+from scopegate.authserver.rows import GRANT_SELECT, find_server, grant_from_row, server_from_row
+
+__all__ = ["GrantStore"]
+
+
+def check_scopes(server: ResourceServer, scope: Sequence[str]) -> None:
+    """400 unless every scope in ``scope`` is one the API defines."""
+    defined = set(server.scope_values)
+    for value in scope:
+        if value not in defined:
+            raise ManagementError(
+                400,
+                "invalid_scope",
+                f"The scope '{value}' is not defined by the resource server '{server.identifier}'.",
+            )
+
+
+def _filter(audience: str | None, client_id: str | None) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = [], []
+    if audience is not None:
+        clauses.append("r.identifier = ?")
+        params.append(audience)
+    if client_id is not None:
+        clauses.append("g.client_id = ?")
+        params.append(client_id)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+class GrantStore:
+    """The ``client_grants`` table; every method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, client_id: str, audience: str, scope: Sequence[str]) -> ClientGrant:
+        """Grant ``client_id`` the ``scope`` of the API ``audience`` (404, 400 or 409 if not)."""
+        with self.db.write() as conn:
+            client = conn.execute("SELECT 1 FROM clients WHERE client_id = ?", (client_id,))
+            if client.fetchone() is None:
+                raise not_found("client")
+            row = conn.execute(
+                "SELECT * FROM resource_servers WHERE identifier = ?", (audience,)
+            ).fetchone()
+            if row is None:
+                raise not_found("resource_server")
+            server = server_from_row(row)
+            check_scopes(server, scope)
+            existing = conn.execute(
+                "SELECT 1 FROM client_grants WHERE client_id = ? AND resource_server_id = ?",
+                (client_id, server.id),
+            )
+            if existing.fetchone() is not None:
+                raise conflict("A client grant for this client_id and audience already exists.")
+            grant = ClientGrant(new_grant_id(), client_id, audience, tuple(scope))
+            conn.execute(
+                "INSERT INTO client_grants (id, client_id, resource_server_id, scope)"
+                " VALUES (?, ?, ?, ?)",
+                (grant.id, client_id, server.id, json.dumps(list(scope))),
+            )
+        return grant
+
+    def search(
+        self, page: Page, *, audience: str | None = None, client_id: str | None = None
+    ) -> tuple[list[ClientGrant], int]:
+        """One page of the grants, filtered; and how many match in all."""
+        # Built from constant fragments only; every value is a bound parameter.
+        where, params = _filter(audience, client_id)
+        select = f"{GRANT_SELECT}{where}"
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"{select} ORDER BY g.rowid LIMIT ? OFFSET ?",
+                (*params, page.size, page.offset),
+            ).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
+            count: int = total.fetchone()[0]
+        return [grant_from_row(row) for row in rows], count
+
+    def find(self, client_id: str, audience: str) -> tuple[ClientGrant, ResourceServer] | None:
+        """The grant of ``client_id`` for the API ``audience``, and that API."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"{GRANT_SELECT} WHERE g.client_id = ? AND r.identifier = ?",
+                (client_id, audience),
+            ).fetchone()
+            server = find_server(conn, audience)
+        if row is None or server is None:
+            return None
+        return grant_from_row(row), server
+
+    def update(self, grant_id: str, scope: Sequence[str]) -> ClientGrant:
+        """Replace the scopes of a grant (404 if there is none; 400 for an undefined scope)."""
+        with self.db.write() as conn:
+            grant = self._get(conn, grant_id)
+            server = find_server(conn, grant.audience)
+            if server is None:  # unreachable: the grant's row joined its API
+                raise not_found("resource_server")
+            check_scopes(server, scope)
+            conn.execute(
+                "UPDATE client_grants SET scope = ? WHERE id = ?",
+                (json.dumps(list(scope)), grant_id),
+            )
+        return replace(grant, scope=tuple(scope))
+
+    def ensure(self, client_id: str, audience: str, scope: Sequence[str]) -> None:
+        """Create the grant, or set its scopes if it exists (the bootstrap's upsert)."""
+        with self.db.write():
+            found = self.find(client_id, audience)
+            if found is None:
+                self.add(client_id, audience, scope)
+            else:
+                self.update(found[0].id, scope)
+
+    def delete(self, grant_id: str) -> None:
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM client_grants WHERE id = ?", (grant_id,)).rowcount == 0:
+                raise not_found("client_grant")
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, grant_id: str) -> ClientGrant:
+        row = conn.execute(f"{GRANT_SELECT} WHERE g.id = ?", (grant_id,)).fetchone()
+        if row is None:
+            raise not_found("client_grant")
+        return grant_from_row(row)

@@ -1,0 +1,179 @@
+"""``POST /oauth/token``: the client credentials grant (RFC 6749 §4.4), as Auth0 answers it.
+
+The client authenticates with ``client_id`` and ``client_secret`` in the body
+or with HTTP Basic (RFC 6749 §2.3.1), never both. The token is an HS256 JWT
+signed with the audience API's signing secret, carrying Auth0's claims:
+``iss``, ``sub`` (``CLIENT_ID@clients``), ``aud``, ``iat``, ``exp``,
+``scope``, ``gty`` and ``azp``. Errors follow RFC 6749 §5.2; like Auth0, an
+audience the client may not use is a 403 ``access_denied``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable
+from urllib.parse import unquote_plus
+
+import jwt
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from scopegate.authserver.credentials import MAX_SECRET_LENGTH, dummy_hash, verify_secret
+from scopegate.authserver.errors import NO_STORE, OAuthError
+from scopegate.authserver.payloads import read_token_parameters
+from scopegate.authserver.records import CLIENT_CREDENTIALS, Client, ClientGrant, ResourceServer
+from scopegate.authserver.store import Store
+from scopegate.errors import SCOPE_TOKEN
+
+__all__ = ["TokenEndpoint"]
+
+BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
+_MAX_SCOPE_ECHO = 200
+
+
+def _missing(name: str) -> OAuthError:
+    return OAuthError("invalid_request", f"Missing required parameter: {name}")
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``(client_id, client_secret)`` from ``Authorization: Basic``; None without the header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    try:
+        if scheme.lower() != "basic":
+            raise ValueError("not Basic")
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        client_id, colon, secret = decoded.partition(":")
+        if not colon:
+            raise ValueError("no colon")
+        # RFC 6749 §2.3.1: each part was form-encoded before base64.
+        return (
+            unquote_plus(client_id, errors="strict"),
+            unquote_plus(secret, errors="strict"),
+        )
+    except (ValueError, binascii.Error):
+        raise OAuthError(
+            "invalid_client", "Client authentication failed.", 401, BASIC_CHALLENGE
+        ) from None
+
+
+def _requested_scopes(raw: str | None, available: tuple[str, ...]) -> tuple[str, ...]:
+    """The scopes to issue: all of ``available``, or those asked for (each must be available)."""
+    if raw is None or not raw.strip(" "):
+        return available
+    requested = [scope for scope in raw.split(" ") if scope]
+    if not all(SCOPE_TOKEN.match(scope) for scope in requested):
+        raise OAuthError("invalid_scope", "The requested scope is malformed.")
+    missing = [scope for scope in dict.fromkeys(requested) if scope not in available]
+    if missing:
+        names = " ".join(missing)
+        if len(names) > _MAX_SCOPE_ECHO:
+            names = names[:_MAX_SCOPE_ECHO] + "..."
+        raise OAuthError("invalid_scope", f"Client has not been granted scopes: {names}")
+    return tuple(scope for scope in available if scope in requested)
+
+
+class TokenEndpoint:
+    """Issues access tokens to clients with a grant for the requested audience.
+
+    Args:
+        store: where clients, APIs and grants live.
+        issuer: the ``iss`` of every token: the base URL with a trailing slash.
+        clock: seconds since the epoch, for ``iat`` and ``exp``.
+    """
+
+    def __init__(self, store: Store, issuer: str, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.issuer = issuer
+        self.clock = clock
+
+    async def handle(self, request: Request) -> Response:
+        params = await read_token_parameters(request)
+        basic = _basic_credentials(request)
+        grant_type = params.get("grant_type")
+        if not grant_type:
+            raise _missing("grant_type")
+        if grant_type != CLIENT_CREDENTIALS:
+            raise OAuthError(
+                "unsupported_grant_type", "Only the client_credentials grant type is supported."
+            )
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+        if basic is not None:
+            if secret is not None:
+                raise OAuthError(
+                    "invalid_request", "Use one client authentication method, not two."
+                )
+            if client_id is not None and client_id != basic[0]:
+                raise OAuthError(
+                    "invalid_request", "The client_id does not match the Authorization header."
+                )
+            client_id, secret = basic
+        if not client_id:
+            raise _missing("client_id")
+        audience = params.get("audience")
+        if not audience:
+            raise _missing("audience")
+        challenge = BASIC_CHALLENGE if basic is not None else None
+        client = await run_in_threadpool(self._authenticate, client_id, secret or "", challenge)
+        grant, server = await run_in_threadpool(self._grant, client, audience)
+        scopes = _requested_scopes(params.get("scope"), self._available(grant, server))
+        return self._issue(client, server, scopes)
+
+    def _authenticate(self, client_id: str, secret: str, challenge: str | None) -> Client:
+        """The client, if ``secret`` is its secret; one answer for every failure."""
+        client = self.store.client(client_id) if len(client_id) <= MAX_SECRET_LENGTH else None
+        # Hash even for an unknown client, so timing does not reveal which ids exist.
+        matches = verify_secret(secret, client.secret_hash if client else dummy_hash())
+        if client is None or not secret or not matches:
+            raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge)
+        return client
+
+    def _grant(self, client: Client, audience: str) -> tuple[ClientGrant, ResourceServer]:
+        found = self.store.grants.find(client.client_id, audience)
+        if found is not None:
+            return found
+        server = self.store.resource_server(audience)
+        if server is None or server.identifier != audience:
+            raise OAuthError(
+                "access_denied",
+                "Service not enabled within domain: no API has this identifier.",
+                403,
+            )
+        raise OAuthError(
+            "access_denied",
+            "Client is not authorized to access this API: create a client grant for it.",
+            403,
+        )
+
+    @staticmethod
+    def _available(grant: ClientGrant, server: ResourceServer) -> tuple[str, ...]:
+        # A scope the API no longer defines is no longer issued, even if still granted.
+        defined = set(server.scope_values)
+        return tuple(scope for scope in grant.scope if scope in defined)
+
+    def _issue(self, client: Client, server: ResourceServer, scopes: tuple[str, ...]) -> Response:
+        issued_at = int(self.clock())
+        scope = " ".join(scopes)
+        claims = {
+            "iss": self.issuer,
+            "sub": f"{client.client_id}@clients",
+            "aud": server.identifier,
+            "iat": issued_at,
+            "exp": issued_at + server.token_lifetime,
+            "scope": scope,
+            "gty": "client-credentials",
+            "azp": client.client_id,
+        }
+        token = jwt.encode(claims, server.signing_secret, algorithm=server.signing_alg)
+        body = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": server.token_lifetime,
+            "scope": scope,
+        }
+        return JSONResponse(body, headers=NO_STORE)

@@ -1,0 +1,137 @@
+"""What the store holds: resource servers (APIs), clients and client grants.
+
+Immutable records; ``to_json`` gives the Management API's representation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CLIENT_CREDENTIALS",
+    "Client",
+    "ClientGrant",
+    "Page",
+    "ResourceServer",
+    "ResourceServerChanges",
+    "ScopeDefinition",
+]
+
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeDefinition:
+    """One scope an API defines: its ``value`` and an optional ``description``."""
+
+    value: str
+    description: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        if self.description is None:
+            return {"value": self.value}
+        return {"value": self.value, "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceServer:
+    """An API: the audience of its tokens and the secret that signs them.
+
+    ``is_system`` marks the Management API itself: it cannot be changed or
+    deleted through the API, and its signing secret is never shown.
+    """
+
+    id: str
+    name: str
+    identifier: str
+    signing_secret: str = field(repr=False)
+    scopes: tuple[ScopeDefinition, ...] = ()
+    token_lifetime: int = 86400
+    signing_alg: str = "HS256"
+    is_system: bool = False
+
+    @property
+    def scope_values(self) -> tuple[str, ...]:
+        return tuple(scope.value for scope in self.scopes)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "identifier": self.identifier,
+            "scopes": [scope.to_json() for scope in self.scopes],
+            "signing_alg": self.signing_alg,
+            "token_lifetime": self.token_lifetime,
+        }
+        if self.is_system:
+            body["is_system"] = True
+        else:
+            body["signing_secret"] = self.signing_secret
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceServerChanges:
+    """A PATCH of a resource server: None leaves a field as it is."""
+
+    name: str | None = None
+    scopes: tuple[ScopeDefinition, ...] | None = None
+    token_lifetime: int | None = None
+    signing_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A machine-to-machine application; only the hash of its secret is kept."""
+
+    client_id: str
+    name: str
+    secret_hash: str = field(repr=False)
+    description: str | None = None
+    app_type: str = "non_interactive"
+
+    @property
+    def grant_types(self) -> tuple[str, ...]:
+        return (CLIENT_CREDENTIALS,)
+
+    def to_json(self, client_secret: str | None = None) -> dict[str, Any]:
+        """The client; ``client_secret`` only in the answer to its creation."""
+        body: dict[str, Any] = {"client_id": self.client_id, "name": self.name}
+        if self.description is not None:
+            body["description"] = self.description
+        body["app_type"] = self.app_type
+        body["grant_types"] = list(self.grant_types)
+        if client_secret is not None:
+            body["client_secret"] = client_secret
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ClientGrant:
+    """A client's permission to get tokens for one API, with these scopes."""
+
+    id: str
+    client_id: str
+    audience: str
+    scope: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "audience": self.audience,
+            "scope": list(self.scope),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which slice of a list to return (Auth0's ``page`` and ``per_page``)."""
+
+    number: int = 0
+    size: int = 50
+
+    @property
+    def offset(self) -> int:
+        return self.number * self.size

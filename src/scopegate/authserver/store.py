@@ -1,0 +1,220 @@
+"""The repository: resource servers, clients and client grants in SQLite.
+
+Every method is one transaction: it happens completely or not at all, and
+several calls nest inside ``with store.db.write():`` as one. Checks that guard
+a write (the identifier is free, the API is not the system one) run inside the
+write transaction, so concurrent requests cannot slip between check and write.
+Failures raise the Management API's errors (404, 409, 400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scopegate.authserver.database import Database
+from scopegate.authserver.errors import ManagementError, conflict, not_found
+from scopegate.authserver.grants import GrantStore
+from scopegate.authserver.records import Client, Page, ResourceServer, ResourceServerChanges
+from scopegate.authserver.rows import client_from_row, find_server, scopes_json, server_from_row
+
+__all__ = ["Store"]
+
+
+def _system_is_read_only() -> ManagementError:
+    return ManagementError(
+        400, "operation_not_supported", "The Management API resource server cannot be changed."
+    )
+
+
+class Store:
+    """The authorization server's data, in a SQLite file or ``":memory:"``.
+
+    Attributes:
+        db: the connection and its transactions.
+        grants: the client grants.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.db = Database(path)
+        self.grants = GrantStore(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- resource servers ------------------------------------------------
+
+    def resource_server(self, key: str) -> ResourceServer | None:
+        """The resource server whose ``id`` or ``identifier`` is ``key``."""
+        with self.db.read() as conn:
+            return find_server(conn, key)
+
+    def system_resource_server(self) -> ResourceServer | None:
+        """The Management API's own resource server, once bootstrapped."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM resource_servers WHERE is_system = 1").fetchone()
+        return None if row is None else server_from_row(row)
+
+    def add_resource_server(self, server: ResourceServer) -> ResourceServer:
+        """Insert ``server``; 409 if its identifier is taken."""
+        with self.db.write() as conn:
+            if find_server(conn, server.identifier) is not None:
+                raise conflict("A resource server with the same identifier already exists.")
+            conn.execute(
+                "INSERT INTO resource_servers (id, identifier, name, signing_alg, signing_secret,"
+                " token_lifetime, scopes, is_system) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    server.id,
+                    server.identifier,
+                    server.name,
+                    server.signing_alg,
+                    server.signing_secret,
+                    server.token_lifetime,
+                    scopes_json(server.scopes),
+                    int(server.is_system),
+                ),
+            )
+        return server
+
+    def resource_servers(self, page: Page) -> tuple[list[ResourceServer], int]:
+        """One page of the resource servers, oldest first; and how many there are."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM resource_servers ORDER BY rowid LIMIT ? OFFSET ?",
+                (page.size, page.offset),
+            ).fetchall()
+            total: int = conn.execute("SELECT COUNT(*) FROM resource_servers").fetchone()[0]
+        return [server_from_row(row) for row in rows], total
+
+    def update_resource_server(
+        self, key: str, changes: ResourceServerChanges, *, system: bool = False
+    ) -> ResourceServer:
+        """Apply ``changes`` (never to the identifier); only ``system=True`` may touch the
+        Management API's own resource server."""
+        with self.db.write() as conn:
+            server = find_server(conn, key)
+            if server is None:
+                raise not_found("resource_server")
+            if server.is_system and not system:
+                raise _system_is_read_only()
+            updates = {
+                name: value
+                for name in ResourceServerChanges.__slots__
+                if (value := getattr(changes, name)) is not None
+            }
+            server = replace(server, **updates)
+            conn.execute(
+                "UPDATE resource_servers SET name = ?, scopes = ?, token_lifetime = ?,"
+                " signing_secret = ? WHERE id = ?",
+                (
+                    server.name,
+                    scopes_json(server.scopes),
+                    server.token_lifetime,
+                    server.signing_secret,
+                    server.id,
+                ),
+            )
+        return server
+
+    def move_system_resource_server(self, identifier: str) -> ResourceServer:
+        """Give the Management API a new identifier (the base URL changed); its grants follow."""
+        with self.db.write() as conn:
+            system = self.system_resource_server()
+            if system is None:
+                raise not_found("resource_server")
+            if system.identifier == identifier:
+                return system
+            if find_server(conn, identifier) is not None:
+                raise conflict("A resource server with the same identifier already exists.")
+            conn.execute(
+                "UPDATE resource_servers SET identifier = ? WHERE id = ?", (identifier, system.id)
+            )
+        return replace(system, identifier=identifier)
+
+    def delete_resource_server(self, key: str) -> None:
+        """Delete an API and, with it, every grant for it."""
+        with self.db.write() as conn:
+            server = find_server(conn, key)
+            if server is None:
+                raise not_found("resource_server")
+            if server.is_system:
+                raise _system_is_read_only()
+            conn.execute("DELETE FROM resource_servers WHERE id = ?", (server.id,))
+
+    # -- clients ---------------------------------------------------------
+
+    def add_client(self, client: Client) -> Client:
+        with self.db.write() as conn:
+            if self.client(client.client_id) is not None:
+                raise conflict("A client with the same client_id already exists.")
+            conn.execute(
+                "INSERT INTO clients (client_id, name, description, app_type, secret_hash)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    client.client_id,
+                    client.name,
+                    client.description,
+                    client.app_type,
+                    client.secret_hash,
+                ),
+            )
+        return client
+
+    def update_client(self, client_id: str, name: str | None, description: str | None) -> Client:
+        """Change a client's name or description (None leaves it as it is)."""
+        with self.db.write() as conn:
+            client = self.client(client_id)
+            if client is None:
+                raise not_found("client")
+            client = replace(
+                client,
+                name=client.name if name is None else name,
+                description=client.description if description is None else description,
+            )
+            conn.execute(
+                "UPDATE clients SET name = ?, description = ? WHERE client_id = ?",
+                (client.name, client.description, client_id),
+            )
+        return client
+
+    def set_client_secret(self, client_id: str, secret_hash: str) -> None:
+        with self.db.write() as conn:
+            updated = conn.execute(
+                "UPDATE clients SET secret_hash = ? WHERE client_id = ?", (secret_hash, client_id)
+            )
+            if updated.rowcount == 0:
+                raise not_found("client")
+
+    def client(self, client_id: str) -> Client | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+        return None if row is None else client_from_row(row)
+
+    def clients(self, page: Page) -> tuple[list[Client], int]:
+        """One page of the clients, oldest first; and how many there are."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM clients ORDER BY rowid LIMIT ? OFFSET ?", (page.size, page.offset)
+            ).fetchall()
+            total: int = conn.execute("SELECT COUNT(*) FROM clients").fetchone()[0]
+        return [client_from_row(row) for row in rows], total
+
+    def delete_client(self, client_id: str) -> None:
+        """Delete a client and, with it, every grant it holds."""
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM clients WHERE client_id = ?", (client_id,)).rowcount == 0:
+                raise not_found("client")
+
+    # -- metadata --------------------------------------------------------
+
+    def metadata(self, key: str) -> str | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_metadata(self, key: str, value: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO metadata (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

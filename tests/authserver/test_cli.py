@@ -1,0 +1,170 @@
+"""``python -m scopegate.authserver``: a real process, its printed credentials, a restart."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+STARTUP_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
+    env.update(extra)
+    return env
+
+
+class Process:
+    def __init__(self, popen: subprocess.Popen[str]) -> None:
+        self.popen = popen
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def read_until(self, prefix: str) -> list[str]:
+        """Lines printed up to and including the first starting with ``prefix``."""
+        seen: list[str] = []
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.popen.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            if line.strip().startswith(prefix):
+                return seen
+        pytest.fail(f"no line starting with {prefix!r}; got {seen}")
+
+
+@contextmanager
+def authserver(*args: str, env: dict[str, str] | None = None) -> Iterator[Process]:
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "scopegate.authserver", "--log-level", "warning", *args],
+        env=env or clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield Process(popen)
+    finally:
+        popen.terminate()
+        try:
+            popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+        assert popen.stdout is not None
+        popen.stdout.close()
+
+
+def wait_ready(base_url: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"{base_url}/oauth/token", data={}, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    pytest.fail("the server did not answer")
+
+
+def field(lines: list[str], name: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in lines if line.strip().startswith(name))
+
+
+def test_first_start_prints_credentials_once_and_restart_keeps_data(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with authserver("--port", str(port), "--db", db) as server:
+        lines = server.read_until("token URL:")
+        client_id, secret = field(lines, "client_id"), field(lines, "client_secret")
+        assert field(lines, "audience") == f"{base_url}/api/v2/"
+        wait_ready(base_url)
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "audience": f"{base_url}/api/v2/",
+        }
+        token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
+        created = httpx.post(
+            f"{base_url}/api/v2/resource-servers",
+            json={"identifier": "https://my-api-urn"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 201
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status reports it.
+    assert server.popen.returncode in (0, -signal.SIGTERM)
+
+    # Settings from the environment; the secret is not printed again.
+    env = clean_env(SCOPEGATE_AUTHSERVER_PORT=str(port), SCOPEGATE_AUTHSERVER_DB=db)
+    with authserver(env=env) as server:
+        lines = server.read_until("scopegate authserver: management client")
+        assert client_id in lines[-1]
+        assert secret not in "\n".join(lines)
+        wait_ready(base_url)
+        token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
+        api = httpx.get(
+            f"{base_url}/api/v2/resource-servers/https%3A%2F%2Fmy-api-urn",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert api.status_code == 200
+        assert api.json()["identifier"] == "https://my-api-urn"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--management-client-id", "x", "--management-client-secret", "short"],
+            "scopegate authserver: error: management_client_secret: must be 32 to 512",
+            id="weak-secret",
+        ),
+        pytest.param(["--base-url", "ftp://x"], "scopegate authserver: error: base_url", id="url"),
+        pytest.param(["--port", "0"], "is not a port from 1 to 65535", id="port"),
+        pytest.param(
+            ["--db", "/nonexistent/dir/a.db"],
+            "scopegate authserver: error: db: cannot open /nonexistent/dir/a.db",
+            id="db",
+        ),
+    ],
+)
+def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr

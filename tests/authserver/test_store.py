@@ -1,0 +1,141 @@
+"""The SQLite store: transactions that nest and roll back whole, :memory: across threads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scopegate.authserver.errors import ManagementError
+from scopegate.authserver.records import (
+    Client,
+    Page,
+    ResourceServer,
+    ResourceServerChanges,
+    ScopeDefinition,
+)
+from scopegate.authserver.store import Store
+from scopegate.errors import ConfigurationError
+
+
+def api(identifier: str, *scopes: str) -> ResourceServer:
+    return ResourceServer(
+        id=identifier.encode().hex()[:24].ljust(24, "0"),
+        name=identifier,
+        identifier=identifier,
+        signing_secret="k" * 40,
+        scopes=tuple(ScopeDefinition(scope) for scope in scopes),
+    )
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    store = Store(":memory:")
+    yield store
+    store.close()
+
+
+def test_memory_store_is_shared_across_threads(store: Store) -> None:
+    def add(index: int) -> None:
+        store.add_client(Client(f"client-{index}", "c", "hash"))
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    clients, total = store.clients(Page(size=100))
+    assert total == 20
+    assert sorted(c.client_id for c in clients) == sorted(f"client-{i}" for i in range(20))
+
+
+def test_a_failure_rolls_back_the_outermost_transaction(store: Store) -> None:
+    def several_writes() -> None:
+        with store.db.write():
+            store.add_resource_server(api("urn:a", "s"))
+            store.add_client(Client("c1", "c", "hash"))
+            store.grants.add("c1", "urn:a", ["s"])
+            store.grants.add("c1", "urn:a", ["s"])  # 409: everything above is undone
+
+    with pytest.raises(ManagementError):
+        several_writes()
+    assert store.resource_server("urn:a") is None
+    assert store.client("c1") is None
+    assert store.grants.search(Page()) == ([], 0)
+
+
+def test_the_store_is_usable_after_a_rollback(store: Store) -> None:
+    def failing_write() -> None:
+        with store.db.write():
+            store.add_client(Client("c1", "c", "hash"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing_write()
+    store.add_client(Client("c1", "c", "hash"))
+    assert store.client("c1") is not None
+
+
+def test_identifier_lookup_and_conflict(store: Store) -> None:
+    server = store.add_resource_server(api("https://my-api-urn", "a"))
+    assert store.resource_server(server.id) == server
+    assert store.resource_server("https://my-api-urn") == server
+    with pytest.raises(ManagementError) as caught:
+        store.add_resource_server(api("https://my-api-urn"))
+    assert caught.value.status_code == 409
+
+
+def test_update_keeps_what_it_does_not_change(store: Store) -> None:
+    server = store.add_resource_server(api("urn:a", "x"))
+    updated = store.update_resource_server("urn:a", ResourceServerChanges(token_lifetime=60))
+    assert updated == ResourceServer(
+        id=server.id,
+        name=server.name,
+        identifier=server.identifier,
+        signing_secret=server.signing_secret,
+        scopes=server.scopes,
+        token_lifetime=60,
+    )
+    assert store.resource_server("urn:a") == updated
+
+
+def test_deletes_cascade_to_grants(store: Store) -> None:
+    store.add_resource_server(api("urn:a", "s"))
+    store.add_resource_server(api("urn:b", "s"))
+    store.add_client(Client("c1", "c", "hash"))
+    store.grants.add("c1", "urn:a", ["s"])
+    store.grants.add("c1", "urn:b", [])
+    store.delete_resource_server("urn:a")
+    assert [g.audience for g in store.grants.search(Page())[0]] == ["urn:b"]
+    store.delete_client("c1")
+    assert store.grants.search(Page()) == ([], 0)
+
+
+def test_file_store_survives_reopening(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    first = Store(path)
+    first.add_resource_server(api("urn:a", "s"))
+    first.close()
+    second = Store(path)
+    assert second.resource_server("urn:a") == api("urn:a", "s")
+    second.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(ConfigurationError, match="schema version 99"):
+        Store(path)
+
+
+def test_an_unusable_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "not.db").write_text("this is not a database, just text" * 100)
+    with pytest.raises(ConfigurationError, match="db: cannot use"):
+        Store(str(tmp_path / "not.db"))
+    with pytest.raises(ConfigurationError, match="db: cannot open"):
+        Store(str(tmp_path / "missing" / "dir" / "a.db"))
