@@ -6,6 +6,11 @@ gthread worker, 4 threads); each server is its own process, loaded by
 has one core and the load generator the other. All servers start first; then
 every round loads each for a few seconds, in an order rotated from round to
 round, so a slow moment of the machine hits all variants alike.
+
+Besides requests per second (wall time, so sensitive to whatever else runs on
+the machine), each round reads the CPU time the server's processes used, from
+``/proc/<pid>/stat``, and reports it per request: the server's own cost, which
+other processes' load barely moves.
 """
 
 from __future__ import annotations
@@ -90,6 +95,30 @@ def server_command(name: str, port: int) -> list[str]:
     ]
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as file:
+                found.extend(int(child) for child in file.read().split())
+    except OSError:
+        return found
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` and its descendants (Linux only)."""
+    ticks = 0
+    for process in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{process}/stat", encoding="ascii") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def get(port: int, authorization: str | None) -> int:
     connection = http.client.HTTPConnection(HOST, port, timeout=5)
     try:
@@ -109,6 +138,7 @@ class Server:
     process: subprocess.Popen[bytes]
     rps: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # server CPU time per request
 
     @classmethod
     def start(cls, name: str) -> Server:
@@ -176,8 +206,8 @@ def load(port: int, authorization: str, seconds: float, concurrency: int) -> dic
 
 
 def run_e2e(
-    rounds: int = 3,
-    seconds: float = 3.0,
+    rounds: int = 5,
+    seconds: float = 2.0,
     concurrency: int = 8,
     names: list[str] | None = None,
     progress: Any = None,
@@ -195,11 +225,14 @@ def run_e2e(
         for r in range(rounds):
             shift = r % len(servers)
             for server in [*servers[shift:], *servers[:shift]]:
+                before = cpu_seconds(server.process.pid)
                 result = load(server.port, authorization, seconds, concurrency)
+                used = cpu_seconds(server.process.pid) - before
                 if set(result["statuses"]) != {"200"}:
                     raise RuntimeError(f"{server.name}: unexpected statuses {result['statuses']}")
                 server.rps.append(result["rps"])
                 server.p50_ms.append(result["p50_ms"])
+                server.cpu_us.append(used / max(1, result["requests"]) * 1e6)
             if progress:
                 progress(f"  e2e round {r + 1}/{rounds} done")
     finally:
@@ -209,14 +242,17 @@ def run_e2e(
     results: dict[str, dict[str, Any]] = {}
     for server in servers:
         base = by_name.get(BASELINES[VARIANTS[server.name].framework])
-        ratios = (
-            [s / b for s, b in zip(server.rps, base.rps, strict=True)] if base is not None else []
-        )
+        ratios, cpu_ratios = [], []
+        if base is not None:
+            ratios = [s / b for s, b in zip(server.rps, base.rps, strict=True)]
+            cpu_ratios = [s / b for s, b in zip(server.cpu_us, base.cpu_us, strict=True)]
         results[server.name] = {
             "rps": statistics.median(server.rps),
             "rps_rounds": server.rps,
             "p50_ms": statistics.median(server.p50_ms),
             "ratio": statistics.median(ratios) if ratios else None,
+            "cpu_us": statistics.median(server.cpu_us),
+            "cpu_ratio": statistics.median(cpu_ratios) if cpu_ratios else None,
             "server": "uvicorn" if VARIANTS[server.name].kind == "asgi" else "gunicorn",
         }
     return results

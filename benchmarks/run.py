@@ -235,14 +235,15 @@ def table(
         for name, result in e2e.items():
             variant = VARIANTS[name]
             rounds = result["rps_rounds"]
+            is_base = BASELINES[variant.framework] == name
             lines.append(
                 _row(
                     f"{variant.framework} on {result['server']}",
                     variant.label,
-                    f"{result['rps']:,.0f} req/s",
+                    f"{result['rps']:,.0f} req/s; server CPU {result['cpu_us']:.0f} µs/req",
                     "baseline"
-                    if BASELINES[variant.framework] == name
-                    else f"{result['ratio']:.2f}x of bare",
+                    if is_base
+                    else f"req/s {result['ratio']:.2f}x; CPU/req {result['cpu_ratio']:.2f}x",
                     f"{min(rounds):,.0f}-{max(rounds):,.0f} req/s; p50 {result['p50_ms']:.2f} ms",
                     "",
                 )
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_e2e:
         log(f"end to end: {len(E2E_VARIANTS)} servers on 127.0.0.1...")
         e2e = run_e2e(
-            rounds=1 if args.quick else 3, seconds=1.0 if args.quick else 3.0, progress=log
+            rounds=2 if args.quick else 5, seconds=1.0 if args.quick else 2.0, progress=log
         )
 
     output = [
@@ -308,7 +309,8 @@ def main(argv: list[str] | None = None) -> None:
         "IQR = 25th-75th percentile of the per-round values",
         "- end to end: 1 uvicorn worker or 1 gunicorn gthread worker (4 threads) on 127.0.0.1, "
         "8 keep-alive connections from benchmarks/loadgen.py in another process; "
-        "median req/s over rounds",
+        "median over rounds of req/s and of the server's CPU time per request "
+        "(ratios: median over rounds of row / bare in the same round)",
         f"- wall time: {time.monotonic() - started:.0f} s",
         "",
         *table({case.key: case for case in cases}, memory, e2e),
