@@ -1,0 +1,251 @@
+"""The Flask example under a real gunicorn (threaded workers), called over the network with httpx.
+
+The same requests and the same expected answers as the FastAPI example's live test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from gunicorn.config import Config
+
+from conformance.tokens import OTHER_SECRET
+from conftest import SECRET, mint
+from test_example_live import EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN, example_env, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "flask_app"
+MINT_TOKEN = ROOT / "examples" / "fastapi_app" / "mint_token.py"
+STARTUP_TIMEOUT = 15.0
+SIGNATURE = (
+    'Bearer realm="api", error="invalid_token", '
+    'error_description="The access token signature is invalid"'
+)
+PUBLIC_BODY = {"message": "Hello from a public endpoint! You don't need to be authenticated."}
+SCOPED_BODY = {
+    "message": "Hello from a private endpoint! "
+    "You need to be authenticated and have a scope of sample-scope."
+}
+
+
+def gunicorn_command(chdir: str, port: int) -> list[str]:
+    """``gunicorn app:app`` as the README runs it, plus one worker of four threads."""
+    command = [sys.executable, "-m", "gunicorn", "--chdir", chdir]
+    command += ["--bind", f"127.0.0.1:{port}", "app:app"]
+    command += ["--worker-class", "gthread", "--workers", "1", "--threads", "4"]
+    if "control_socket_disable" in Config().settings:
+        # gunicorn 24+ opens a control socket at one path in $HOME; tests need none.
+        command.append("--no-control-socket")
+    return command
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start gunicorn from the repository root; yield its base URL; always stop it."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            gunicorn_command("examples/flask_app", port),
+            cwd=ROOT,
+            env=example_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not answer /health:\n{log_path.read_text()}")
+            time.sleep(0.05)
+        yield base_url
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=5.0) as http:
+        yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_and_public_need_no_token(client: httpx.Client) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    response = client.get("/api/public", headers=bearer("not a token"))
+    assert response.status_code == 200
+    assert response.json() == PUBLIC_BODY
+    assert "www-authenticate" not in response.headers
+
+
+def test_private_without_token_is_401_without_error(client: httpx.Client) -> None:
+    response = client.get("/api/private")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == NO_TOKEN
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == (
+        b'{"error":"missing_token","error_description":"A bearer token is required"}'
+    )
+
+
+def test_private_with_valid_token_returns_subject_and_scopes(client: httpx.Client) -> None:
+    response = client.get("/api/private", headers=bearer(mint(sub="client-1@clients")))
+    assert response.status_code == 200
+    assert response.json() == {
+        "message": "Hello from a private endpoint! You need to be authenticated.",
+        "subject": "client-1@clients",
+        "scopes": ["other-scope", "sample-scope"],
+    }
+
+
+def test_scoped_without_the_scope_is_403(client: httpx.Client) -> None:
+    response = client.get("/api/private-scoped", headers=bearer(mint(scope="other-scope")))
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == INSUFFICIENT_SCOPE
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "error": "insufficient_scope",
+        "error_description": "The access token lacks the scopes this resource requires",
+        "scope": "sample-scope",
+    }
+
+
+def test_scoped_with_the_scope_is_200(client: httpx.Client) -> None:
+    response = client.get("/api/private-scoped", headers=bearer(mint(scope="sample-scope")))
+    assert response.status_code == 200
+    assert response.json() == SCOPED_BODY
+
+
+def test_expired_token_is_401_invalid_token(client: httpx.Client) -> None:
+    now = int(time.time())
+    expired = mint(iat=now - 7200, exp=now - 3600)
+    response = client.get("/api/private", headers=bearer(expired))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == EXPIRED
+    assert response.json() == {
+        "error": "invalid_token",
+        "error_description": "The access token has expired",
+    }
+
+
+def test_two_authorization_headers_are_400(client: httpx.Client) -> None:
+    """gunicorn joins repeated headers with ", ", which reads as two credentials."""
+    token = mint()
+    response = client.get(
+        "/api/private",
+        headers=[("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")],
+    )
+    assert response.status_code == 400
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="api", error="invalid_request", '
+        'error_description="The request has more than one Authorization header"'
+    )
+
+
+def mint_token(*args: str) -> str:
+    """A token from the README's ``mint_token.py``, run with the server's settings."""
+    result = subprocess.run(
+        [sys.executable, str(MINT_TOKEN), *args],
+        cwd=ROOT,
+        env=example_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_token_from_mint_token_script(client: httpx.Client) -> None:
+    token = mint_token("--scope", "sample-scope")
+    response = client.get("/api/private-scoped", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    private = client.get("/api/private", headers=bearer(token)).json()
+    assert private["subject"] == "example-client@clients"
+    assert private["scopes"] == ["sample-scope"]
+    unscoped = client.get("/api/private-scoped", headers=bearer(mint_token()))
+    assert unscoped.status_code == 403
+    assert unscoped.headers["www-authenticate"] == INSUFFICIENT_SCOPE
+
+
+def test_concurrent_requests_each_get_their_own_answer(client: httpx.Client) -> None:
+    """Four threads in one worker: every response carries its own request's token, or error."""
+
+    def fetch(index: int) -> None:
+        subject = f"client-{index}@clients"
+        if index % 3 == 2:
+            response = client.get("/api/private", headers=bearer(mint(key=OTHER_SECRET)))
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == SIGNATURE
+            return
+        scope = f"scope-{index}" + (" sample-scope" if index % 3 == 0 else "")
+        token = mint(sub=subject, scope=scope)
+        private = client.get("/api/private", headers=bearer(token))
+        assert private.status_code == 200
+        assert (private.json()["subject"], private.json()["scopes"]) == (
+            subject,
+            sorted(scope.split()),
+        )
+        scoped = client.get("/api/private-scoped", headers=bearer(token))
+        assert scoped.status_code == (200 if index % 3 == 0 else 403)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(fetch, range(150)))
+
+
+def test_missing_settings_stop_gunicorn_with_the_variable_named(tmp_path: Path) -> None:
+    """Without settings the worker fails to boot and gunicorn stops, naming the variables."""
+    copy = tmp_path / "flask_app"
+    copy.mkdir()
+    shutil.copy(EXAMPLE / "app.py", copy / "app.py")  # no .env beside the copy
+    env = {name: value for name, value in example_env().items() if name != "SCOPEGATE_IDENTIFIER"}
+    process = subprocess.Popen(
+        gunicorn_command(str(copy), free_port()),
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        output, _ = process.communicate(timeout=STARTUP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            stop(process)
+    text = output.decode()
+    assert process.returncode == 3, text
+    assert "identifier (SCOPEGATE_IDENTIFIER): is required" in text
+    assert "signing_secret" not in text  # given: only the missing setting is named
+    assert SECRET not in text
+    assert "Traceback" not in text
