@@ -202,11 +202,6 @@ def test_constructor_arguments_win_over_app_config(settings: Settings) -> None:
     assert app.test_client().get("/whoami").status_code == 401
 
 
-@pytest.mark.xfail(
-    reason="src bug: init_app iterates a string SCOPEGATE_PUBLIC_PATHS as characters, "
-    "so '/' becomes public and '/health' stays protected",
-    strict=True,
-)
 def test_public_paths_given_as_a_string(settings: Settings) -> None:
     app = configured_app(SCOPEGATE_PUBLIC_PATHS="/health")
 
@@ -227,11 +222,6 @@ def test_public_paths_given_as_a_string(settings: Settings) -> None:
         assert app.test_client().get("/health").status_code == 404  # public: no 401
 
 
-@pytest.mark.xfail(
-    reason="src bug: init_app takes bool() of SCOPEGATE_ALLOW_QUERY_TOKEN, so the string "
-    "'false' turns query tokens on",
-    strict=True,
-)
 def test_allow_query_token_false_as_a_string(settings: Settings) -> None:
     app = configured_app(SCOPEGATE_ALLOW_QUERY_TOKEN="false")
     try:
@@ -279,11 +269,6 @@ def test_without_middleware_or_extension_is_a_loud_error(path: str) -> None:
     assert "ScopeGate" in str(raised.value)
 
 
-@pytest.mark.xfail(
-    reason="src bug: current_token is a werkzeug LocalProxy, whose bool() swallows the "
-    "RuntimeError and answers False, so an uninstalled app silently sees everyone as anonymous",
-    strict=True,
-)
 def test_truth_of_current_token_without_installation_is_a_loud_error() -> None:
     client = uninstalled_app().test_client()
     with pytest.raises(RuntimeError):
@@ -413,3 +398,45 @@ def test_concurrent_requests_each_get_their_own_answer(threaded_server: str) -> 
         if body is not None:
             assert response.json() == body
     assert len(results) == REQUESTS
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected_status"),
+    [
+        pytest.param("true", 200, id="true"),
+        pytest.param("On", 200, id="on-any-case"),
+        pytest.param("0", 401, id="zero"),
+        pytest.param(False, 401, id="bool-false"),
+    ],
+)
+def test_allow_query_token_parses_config_values(
+    settings: Settings, raw: object, expected_status: int
+) -> None:
+    app = configured_app(SCOPEGATE_ALLOW_QUERY_TOKEN=raw)
+    ScopeGate(app, settings=settings)
+    response = app.test_client().get("/whoami", query_string={"access_token": mint()})
+    assert response.status_code == expected_status
+
+
+def test_policy_option_that_is_not_a_boolean_names_its_key(settings: Settings) -> None:
+    app = configured_app(SCOPEGATE_AUTH_REQUIRED="maybe")
+    with pytest.raises(ConfigurationError) as raised:
+        ScopeGate(app, settings=settings)
+    assert str(raised.value) == (
+        "Invalid scopegate settings:\n  SCOPEGATE_AUTH_REQUIRED: expected true or false"
+    )
+
+
+def test_policy_options_fall_back_to_the_environment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCOPEGATE_PUBLIC_PATHS", "/health, /status")
+    app = configured_app()
+
+    @app.get("/status")
+    def status() -> str:
+        return "up"
+
+    ScopeGate(app, settings=settings)
+    assert app.test_client().get("/status").status_code == 200
+    assert app.test_client().get("/whoami").status_code == 401

@@ -8,17 +8,17 @@ answer exactly as the ASGI side does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 try:
     from flask import Flask, Response, current_app, request
-    from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
 
-from scopegate.errors import BearerError
+from scopegate.errors import BearerError, ConfigurationError
 from scopegate.protector import BearerProtector, enforce_scopes
 from scopegate.scopes import required_scopes
 from scopegate.settings import Settings, env_name
@@ -44,15 +44,39 @@ def get_current_token() -> AccessToken | None:
     return token_from_environ(request.environ)
 
 
-#: A proxy to :func:`get_current_token` for the current request.
-current_token = cast("AccessToken | None", LocalProxy(get_current_token))
+class _CurrentTokenProxy:
+    """The current request's :class:`AccessToken`; false when the request is anonymous.
+
+    Unlike werkzeug's ``LocalProxy``, truth testing does not hide a missing
+    installation: ``if current_token:`` raises when scopegate did not run.
+    """
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return get_current_token() is not None
+
+    def __getattr__(self, name: str) -> Any:
+        token = get_current_token()
+        if token is None:
+            raise RuntimeError(
+                "current_token: this request is anonymous (it carried no bearer token); "
+                "test `if current_token:` or use get_current_token() first"
+            )
+        return getattr(token, name)
+
+    def __repr__(self) -> str:
+        return "<scopegate.flask.current_token>"
+
+
+#: The current request's token: attributes of the :class:`AccessToken`, false when anonymous.
+current_token = cast("AccessToken", _CurrentTokenProxy())
 
 
 def error_response(error: BearerError, realm: str) -> Response:
     """``error`` as a Flask response: the same status, headers and body as everywhere."""
-    return Response(
-        error.json_bytes(), status=error.status_code, headers=error.response_headers(realm)
-    )
+    headers = error.response_headers(realm)
+    return Response(error.json_bytes(), status=error.status_line, headers=headers)
 
 
 def _realm() -> str:
@@ -102,13 +126,55 @@ def settings_from_config(config: dict[str, Any]) -> Settings:
     return Settings(**values)
 
 
+T = TypeVar("T")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValueError("expected true or false")
+
+
+def _paths(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return tuple(raw.replace(",", " ").split())
+    if isinstance(raw, Iterable) and all(isinstance(path, str) for path in raw):
+        return tuple(raw)
+    raise ValueError("expected paths, as a list or a comma-separated string")
+
+
+def _option(
+    explicit: T | None,
+    config: Mapping[str, Any],
+    name: str,
+    default: T,
+    parse: Callable[[Any], T],
+) -> T:
+    """A request-policy option: the argument, else app.config, else the environment."""
+    if explicit is not None:
+        return explicit
+    key = f"SCOPEGATE_{name}"
+    raw = config[key] if key in config else os.environ.get(key)
+    if raw is None:
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"Invalid scopegate settings:\n  {key}: {exc}") from None
+
+
 class ScopeGate:
     """The Flask extension: authenticate every request of an app before its views run.
 
     Reads ``SCOPEGATE_*`` keys from ``app.config`` (falling back to the
     environment), plus ``SCOPEGATE_AUTH_REQUIRED``, ``SCOPEGATE_PUBLIC_PATHS``
-    and ``SCOPEGATE_ALLOW_QUERY_TOKEN`` for the request policy when they are
-    not given here.
+    (a list, or a comma-separated string) and ``SCOPEGATE_ALLOW_QUERY_TOKEN``
+    (true/false, 1/0, yes/no, on/off) for the request policy when they are not
+    given here.
 
     Example:
         >>> scopegate = ScopeGate()
@@ -135,15 +201,13 @@ class ScopeGate:
     def init_app(self, app: Flask) -> None:
         """Install the checks on ``app`` and register ``app.extensions["scopegate"]``."""
         config = app.config
-
-        def option(value: Any, name: str, default: Any) -> Any:
-            return value if value is not None else config.get(f"SCOPEGATE_{name}", default)
-
         self._protectors[app] = BearerProtector(
             self.settings if self.settings is not None else settings_from_config(config),
-            auth_required=bool(option(self.auth_required, "AUTH_REQUIRED", True)),
-            public_paths=option(self.public_paths, "PUBLIC_PATHS", ()),
-            allow_query_token=bool(option(self.allow_query_token, "ALLOW_QUERY_TOKEN", False)),
+            auth_required=_option(self.auth_required, config, "AUTH_REQUIRED", True, _boolean),
+            public_paths=_option(self.public_paths, config, "PUBLIC_PATHS", (), _paths),
+            allow_query_token=_option(
+                self.allow_query_token, config, "ALLOW_QUERY_TOKEN", False, _boolean
+            ),
         )
         app.extensions[EXTENSION] = self
         app.before_request(self._authenticate)

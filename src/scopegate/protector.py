@@ -54,6 +54,8 @@ class BearerProtector:
         self.settings = verifier.settings
         self.realm = self.settings.realm
         self.auth_required = auth_required
+        if isinstance(public_paths, str):  # "/health,/docs": never a set of characters
+            public_paths = public_paths.replace(",", " ").split()
         self.public_paths = frozenset(public_paths)
         self.allow_query_token = allow_query_token
         # A header holds "Bearer " and the token; anything longer is refused unread.
