@@ -1,22 +1,26 @@
 """The ``scopegate`` command line (also ``python -m scopegate``).
 
-One module per command, each with ``add_parser(subparsers)`` and
-``run(args) -> int``. Settings come from ``SCOPEGATE_*`` variables and an
-``.env`` file in the working directory, as for the API itself. Exit codes:
-0 success (a valid token), 1 an invalid token, 2 a usage or configuration
-error, reported on one line and never as a traceback.
+One module per command, each with ``add_parser(subparsers)`` (which sets
+``run(args) -> int`` as the parser's default). ``token`` and ``inspect`` read
+settings from ``SCOPEGATE_*`` variables and an ``.env`` file in the working
+directory, as for the API itself. Exit codes: 0 success, 1 a refusal (an
+invalid token, a Management API or token endpoint that said no, a demo step
+that deviated), 2 a usage or configuration error; errors are reported on one
+line and never as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from scopegate import __version__
-from scopegate.cli import inspect, token
+from scopegate.cli import api, clients, demo, grants, inspect, token
 from scopegate.errors import ConfigurationError
 
 __all__ = ["EXIT_CONFIG", "EXIT_INVALID", "EXIT_OK", "build_parser", "main"]
@@ -25,16 +29,46 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_CONFIG = 2
 DEFAULT_ENV_FILE = ".env"
-COMMANDS = (token, inspect)
+
+
+class Command(Protocol):
+    def add_parser(self, subparsers: Any) -> None: ...
+
+
+class _Deferred:
+    """A command whose module is imported when the parser is built, not with this package.
+
+    Importing ``scopegate.authserver`` imports Starlette; ``import scopegate.cli`` must not.
+    """
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def add_parser(self, subparsers: Any) -> None:
+        command: Command = importlib.import_module(self.module)
+        command.add_parser(subparsers)
+
+
+COMMANDS: tuple[Command, ...] = (
+    token,
+    inspect,
+    demo,
+    _Deferred("scopegate.authserver.cli"),
+    api,
+    clients,
+    grants,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scopegate`` parser with every command."""
     parser = argparse.ArgumentParser(
         prog="scopegate",
-        description="Mint and inspect access tokens for an API protected by scopegate. "
-        "Settings are read from SCOPEGATE_* environment variables and from an .env file "
-        "in the working directory (variables win).",
+        description="Mint and inspect access tokens for an API protected by scopegate, run "
+        "the local authorization server or the end-to-end demo, and manage APIs, clients and "
+        "grants through a Management API. 'token' and 'inspect' read settings from "
+        "SCOPEGATE_* environment variables and from an .env file in the working directory "
+        "(variables win).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(

@@ -1,0 +1,91 @@
+"""``scopegate api``: register and change APIs (resource servers) through a Management API.
+
+::
+
+    scopegate api create --name "My Sample API" --identifier https://my-api-urn \\
+        --scope sample-scope
+    scopegate api get https://my-api-urn
+
+The answer to ``create`` holds the API's ``signing_secret``: the
+``SCOPEGATE_SIGNING_SECRET`` of the API itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from scopegate.cli.management import action, connection_parser, positive_int
+
+if TYPE_CHECKING:
+    from scopegate.client import ManagementClient
+
+__all__ = ["add_parser"]
+
+_SCOPE_HELP = "a scope the API defines; repeat it, or give several separated by spaces"
+
+
+def _create(management: ManagementClient, args: argparse.Namespace) -> Any:
+    return management.create_resource_server(
+        args.identifier, name=args.name, scopes=args.scopes, token_lifetime=args.token_lifetime
+    )
+
+
+def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
+    if args.name is None and args.scopes is None and args.token_lifetime is None:
+        raise ValueError("nothing to change: give --name, --scope or --token-lifetime")
+    return management.update_resource_server(
+        args.id, name=args.name, scopes=args.scopes, token_lifetime=args.token_lifetime
+    )
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``api`` command and its actions."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "api",
+        help="create, list, show, change or delete APIs (resource servers)",
+        description="Manage APIs (resource servers) through a Management API: the local "
+        "'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    parents = [connection_parser()]
+
+    create = action(actions, "create", _create, "register an API", parents)
+    create.add_argument(
+        "--identifier", required=True, metavar="URI", help="the audience, e.g. https://my-api-urn"
+    )
+    create.add_argument("--name", help="a display name (default: the identifier)")
+    create.add_argument(
+        "--scope", dest="scopes", metavar="SCOPE", action="append", default=[], help=_SCOPE_HELP
+    )
+    create.add_argument(
+        "--token-lifetime", type=positive_int, metavar="SECONDS", help="default: 86400"
+    )
+
+    action(actions, "list", lambda m, _args: m.list_resource_servers(), "list the APIs", parents)
+
+    get = action(
+        actions, "get", lambda m, args: m.get_resource_server(args.id), "show one API", parents
+    )
+    get.add_argument("id", metavar="ID", help="its id or its identifier")
+
+    update = action(actions, "update", _update, "change an API", parents)
+    update.add_argument("id", metavar="ID", help="its id or its identifier")
+    update.add_argument("--name", help="a new display name")
+    update.add_argument(
+        "--scope",
+        dest="scopes",
+        metavar="SCOPE",
+        action="append",
+        help=_SCOPE_HELP + "; replaces the API's whole list",
+    )
+    update.add_argument("--token-lifetime", type=positive_int, metavar="SECONDS")
+
+    delete = action(
+        actions,
+        "delete",
+        lambda m, args: m.delete_resource_server(args.id),
+        "delete an API and every grant for it",
+        parents,
+    )
+    delete.add_argument("id", metavar="ID", help="its id or its identifier")

@@ -1,0 +1,282 @@
+"""``ClientCredentialsAuth``: an ``httpx.Auth`` that gets and keeps a client-credentials token.
+
+The token request (RFC 6749 §4.4, with Auth0's ``audience`` parameter) is just
+one more request yielded by the auth flow, so it goes through the same client,
+its transport and its event hooks. The flow:
+
+1. Under a lock, reuse the cached token unless it is within ``leeway`` seconds
+   of its ``expires_in``; otherwise yield the token request and cache the answer.
+   Only one fetch runs at a time; callers that waited find the new token.
+2. Send the request with ``Authorization: Bearer <token>``.
+3. On a 401, drop that token (unless another caller already replaced it),
+   fetch once more and retry once. A second 401 is returned as it is.
+
+``sync_auth_flow`` holds a :class:`threading.Lock` and ``async_auth_flow`` an
+:class:`anyio.Lock` (asyncio or trio), as httpx's guide to auth with I/O and
+concurrency advises. A sync and an async client sharing one instance share the
+token but not a lock, so they may each fetch once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+
+from scopegate.client.errors import TokenRequestError
+
+__all__ = ["DEFAULT_LEEWAY", "ClientCredentialsAuth"]
+
+DEFAULT_LEEWAY = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str = ""
+    # On the auth's clock; None: keep it until the API answers 401.
+    refresh_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"_Token(refresh_at={self.refresh_at!r})"
+
+
+def _scope(scope: str | Iterable[str] | None) -> str | None:
+    if scope is None:
+        return None
+    items = [scope] if isinstance(scope, str) else list(scope)
+    names = dict.fromkeys(name for item in items for name in item.split())
+    return " ".join(names) or None
+
+
+def _replayable(request: httpx.Request) -> bool:
+    """Whether the body can be sent again (a streamed upload cannot)."""
+    try:
+        request.content  # noqa: B018 - raises when the body is an unread stream
+    except httpx.RequestNotRead:
+        return False
+    return True
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Authenticate every request with a token from the client credentials grant.
+
+    Args:
+        token_url: the token endpoint, e.g. ``https://TENANT.auth0.com/oauth/token``.
+        client_id: the client (application) id.
+        client_secret: its secret; sent only to ``token_url``, never shown in a repr or error.
+        audience: the API identifier the token is for (Auth0's ``audience``).
+        scope: the scopes to ask for (a space-separated string or a list); None asks
+            for everything the client was granted.
+        leeway: fetch a new token this many seconds before the current one expires
+            (at most half its lifetime, so short-lived tokens are still reused).
+        clock: monotonic seconds; replace it in tests.
+
+    Raises:
+        TokenRequestError: from a request, when the token endpoint refuses
+            (``invalid_client``, ``access_denied``, ``invalid_scope``...) or its
+            answer is not a bearer token response.
+
+    Example:
+        >>> auth = ClientCredentialsAuth(
+        ...     "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
+        ...     audience="https://my-api-urn", scope="sample-scope",
+        ... )
+        >>> with httpx.Client(auth=auth) as http:
+        ...     http.get("https://api.example.com/api/private-scoped")
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        audience: str,
+        scope: str | Iterable[str] | None = None,
+        *,
+        leeway: float = DEFAULT_LEEWAY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        url = httpx.URL(token_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"token_url must be an absolute http(s) URL, not {token_url!r}")
+        if not leeway >= 0:
+            raise ValueError("leeway must be zero or more seconds")
+        self.token_url = str(url)
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.audience = audience
+        self.scope = _scope(scope)
+        self.leeway = float(leeway)
+        self._clock = clock
+        self._token: _Token | None = None
+        self._sync_lock = threading.Lock()
+        self._async_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(token_url={self.token_url!r}, "
+            f"client_id={self.client_id!r}, audience={self.audience!r}, scope={self.scope!r})"
+        )
+
+    # -- the sans-I/O parts ------------------------------------------------
+
+    def _reuse(self, rejected: str | None) -> str | None:
+        """The cached token if still good; a token the API just rejected is dropped."""
+        token = self._token
+        if token is None:
+            return None
+        if token.value == rejected:
+            self._token = None
+            return None
+        if token.refresh_at is not None and self._clock() >= token.refresh_at:
+            return None
+        return token.value
+
+    def _token_request(self) -> httpx.Request:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+            "audience": self.audience,
+        }
+        if self.scope is not None:
+            data["scope"] = self.scope
+        return httpx.Request(
+            "POST", self.token_url, data=data, headers={"Accept": "application/json"}
+        )
+
+    def _fail(
+        self, response: httpx.Response, error: str, description: str | None
+    ) -> TokenRequestError:
+        return TokenRequestError(response.status_code, error, description, self.token_url)
+
+    def _accept(self, response: httpx.Response, sent_at: float) -> str:
+        """Cache the token of a (read) token response and return it."""
+        body = _json(response)
+        if response.status_code != 200:
+            if isinstance(body, dict) and isinstance(body.get("error"), str):
+                description = body.get("error_description")
+                raise self._fail(
+                    response, body["error"], description if isinstance(description, str) else None
+                )
+            raise self._fail(
+                response, "invalid_response", f"HTTP {response.reason_phrase}, no OAuth error body"
+            )
+        if not isinstance(body, dict):
+            raise self._fail(response, "invalid_response", "the token response is not JSON")
+        value = body.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise self._fail(response, "invalid_response", "the token response has no access_token")
+        token_type = body.get("token_type")
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise self._fail(response, "invalid_response", "the token is not a Bearer token")
+        expires_in = body.get("expires_in")
+        if expires_in is None:
+            refresh_at = None
+        elif isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
+            if not expires_in > 0:
+                raise self._fail(response, "invalid_response", "expires_in is not positive")
+            refresh_at = sent_at + expires_in - min(self.leeway, expires_in / 2)
+        else:
+            raise self._fail(response, "invalid_response", "expires_in is not a number")
+        self._token = _Token(value, refresh_at)
+        return value
+
+    @staticmethod
+    def _authorize(request: httpx.Request, token: str) -> httpx.Request:
+        request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
+    def _retry(self, request: httpx.Request, response: httpx.Response, attempt: int) -> bool:
+        """Whether to send ``request`` again, after a first 401, with a new token."""
+        if response.status_code != 401 or attempt > 1:
+            return False
+        if _replayable(request):
+            return True
+        # No second attempt for a streamed body, but the next request gets a new token.
+        # Unlocked: at worst it drops a token another caller just fetched, costing a fetch.
+        token = self._token
+        if token is not None and request.headers.get("Authorization") == f"Bearer {token.value}":
+            self._token = None
+        return False
+
+    # -- sync --------------------------------------------------------------
+
+    def _sync_token(self, rejected: str | None) -> Generator[httpx.Request, httpx.Response, str]:
+        with self._sync_lock:
+            token = self._reuse(rejected)
+            if token is None:
+                sent_at = self._clock()
+                response = yield self._token_request()
+                response.read()
+                token = self._accept(response, sent_at)
+        return token
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        rejected: str | None = None
+        for attempt in (1, 2):
+            token = yield from self._sync_token(rejected)
+            response = yield self._authorize(request, token)
+            if not self._retry(request, response, attempt):
+                return
+            rejected = token
+
+    def sync_get_token(self, client: httpx.Client) -> str:
+        """The current access token, fetched through ``client`` when there is none.
+
+        Useful to warm the cache or to hand the token to something that is not
+        an httpx request (a websocket, a subprocess).
+        """
+        flow = self._sync_token(None)
+        try:
+            request = next(flow)
+            while True:
+                request = flow.send(client.send(request, auth=None))
+        except StopIteration as done:
+            token: str = done.value
+            return token
+        finally:
+            flow.close()  # a failed send must not leave the lock held
+
+    # -- async -------------------------------------------------------------
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        rejected: str | None = None
+        for attempt in (1, 2):
+            async with self._async_lock:
+                token = self._reuse(rejected)
+                if token is None:
+                    sent_at = self._clock()
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    token = self._accept(token_response, sent_at)
+            response = yield self._authorize(request, token)
+            if not self._retry(request, response, attempt):
+                return
+            rejected = token
+
+    async def async_get_token(self, client: httpx.AsyncClient) -> str:
+        """The current access token, fetched through ``client`` when there is none."""
+        async with self._async_lock:
+            token = self._reuse(None)
+            if token is None:
+                sent_at = self._clock()
+                response = await client.send(self._token_request(), auth=None)
+                token = self._accept(response, sent_at)
+        return token
