@@ -34,7 +34,7 @@ class TokenCredentials(AuthCredentials):
     """``request.auth``: the granted scopes, plus the verified token (None when anonymous)."""
 
     def __init__(self, token: AccessToken | None = None) -> None:
-        super().__init__(sorted(token.scopes) if token is not None else [])
+        super().__init__(list(token.scopes) if token is not None else None)
         self.token = token
 
 
@@ -87,7 +87,8 @@ async def render_error(scope: Scope, send: Send, error: BearerError, realm: str)
 
 
 def _header_values(scope: Scope, name: bytes) -> list[str]:
-    return [value.decode("latin-1") for key, value in scope["headers"] if key.lower() == name]
+    # ASGI servers send lowercased names (Starlette's Headers relies on it too).
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
 
 
 class BearerAuthMiddleware:

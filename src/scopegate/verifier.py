@@ -92,26 +92,35 @@ class TokenVerifier:
     def _decode(self, token: str) -> dict[str, Any]:
         """Check the header and the signature; return the payload object."""
         try:
-            # Our header rules first, so crit and b64 fail as HEADER, not as PyJWT sees them.
-            check_header(_unverified_header(token))
             decoded = self._jws.decode_complete(token, self._key, algorithms=self._algorithms)
+            check_header(decoded["header"])
             claims = json.loads(decoded["payload"])
-        except InvalidAlgorithmError as exc:
-            raise InvalidTokenError(TokenFailure.ALGORITHM) from exc
-        except InvalidSignatureError as exc:
-            raise InvalidTokenError(TokenFailure.SIGNATURE) from exc
         except (PyJWTError, ValueError, TypeError, RecursionError) as exc:
             # Bad base64, bad JSON (including nesting too deep to parse), bad
-            # segments, unsupported crit or b64 headers, and key problems.
-            raise InvalidTokenError(TokenFailure.MALFORMED) from exc
+            # segments, algorithms, signatures and key problems. PyJWT refuses
+            # crit and b64 itself, so our header rules run first to name those.
+            _check_unverified_header(token)
+            raise InvalidTokenError(_failure_of(exc)) from exc
         if not isinstance(claims, dict):
             raise InvalidTokenError(TokenFailure.MALFORMED)
         return claims
 
 
-def _unverified_header(token: str) -> Any:
-    """The JOSE header as JSON, before PyJWT applies its own rules to it."""
-    return json.loads(base64url_decode(token.partition(".")[0]))
+def _failure_of(exc: Exception) -> TokenFailure:
+    if isinstance(exc, InvalidAlgorithmError):
+        return TokenFailure.ALGORITHM
+    if isinstance(exc, InvalidSignatureError):
+        return TokenFailure.SIGNATURE
+    return TokenFailure.MALFORMED
+
+
+def _check_unverified_header(token: str) -> None:
+    """Apply the header rules to a header PyJWT refused, if it can be read at all."""
+    try:
+        header = json.loads(base64url_decode(token.partition(".")[0]))
+    except (ValueError, TypeError, RecursionError):
+        return
+    check_header(header)
 
 
 class _QuietHMAC(HMACAlgorithm):
