@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
+from scopegate.authserver.defaults import DEFAULT_DB
 from scopegate.authserver.errors import AuthServerError, render_exception
 from scopegate.authserver.management import ManagementApi
 from scopegate.authserver.oauth import TokenEndpoint
@@ -33,7 +34,6 @@ from scopegate.settings import Settings
 
 __all__ = ["DEFAULT_DB", "create_app", "normalize_base_url"]
 
-DEFAULT_DB = "scopegate-auth.db"
 _HANDLERS: dict[Any, Any] = {
     AuthServerError: render_exception,
     HTTPException: render_exception,

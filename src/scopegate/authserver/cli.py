@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from scopegate.authserver.defaults import DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT
 from scopegate.errors import ConfigurationError
 
 __all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
@@ -42,8 +43,6 @@ def _port(value: str) -> int:
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    from scopegate.authserver.app import DEFAULT_DB
-    from scopegate.authserver.server import DEFAULT_HOST, DEFAULT_PORT
 
     parser.add_argument("--host", default=_env("host", DEFAULT_HOST), help="address to bind")
     parser.add_argument(

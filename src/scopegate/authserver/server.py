@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from scopegate.authserver.app import DEFAULT_DB, create_app
+from scopegate.authserver.app import create_app
 from scopegate.authserver.bootstrap import ManagementCredentials
+from scopegate.authserver.defaults import DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "announce", "default_base_url", "serve"]
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
 
 
 def default_base_url(host: str, port: int) -> str:

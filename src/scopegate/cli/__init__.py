@@ -12,14 +12,13 @@ line and never as a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
 
 from scopegate import __version__
+from scopegate.authserver import cli as authserver
 from scopegate.cli import api, clients, demo, grants, inspect, token
 from scopegate.errors import ConfigurationError
 
@@ -31,29 +30,11 @@ EXIT_CONFIG = 2
 DEFAULT_ENV_FILE = ".env"
 
 
-class Command(Protocol):
-    def add_parser(self, subparsers: Any) -> None: ...
-
-
-class _Deferred:
-    """A command whose module is imported when the parser is built, not with this package.
-
-    Importing ``scopegate.authserver`` imports Starlette; ``import scopegate.cli`` must not.
-    """
-
-    def __init__(self, module: str) -> None:
-        self.module = module
-
-    def add_parser(self, subparsers: Any) -> None:
-        command: Command = importlib.import_module(self.module)
-        command.add_parser(subparsers)
-
-
-COMMANDS: tuple[Command, ...] = (
+COMMANDS = (
     token,
     inspect,
     demo,
-    _Deferred("scopegate.authserver.cli"),
+    authserver,
     api,
     clients,
     grants,
