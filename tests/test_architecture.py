@@ -172,3 +172,38 @@ def test_module_all_is_sorted_and_exists(name: str) -> None:
     assert exported == sorted(exported, key=ruff_sort_key)
     assert len(set(exported)) == len(exported)
     assert [item for item in exported if not hasattr(module, item)] == []
+
+
+# Above the core and the adapters: tools built on the core (no web framework),
+# and applications (command line, client, local authorization server, demo)
+# that nothing below them may import.
+TOOLS = ("testing", "explain", "pytest_plugin")
+APPLICATIONS = ("cli", "client", "authserver", "demo")
+
+
+def test_every_module_has_a_place() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    placed = {*LAYERS, *ADAPTERS, *TOOLS, "__init__", "__main__"}
+    assert modules == placed, "place each new module in a layer here (and in ARCHITECTURE.md)"
+    assert packages == set(APPLICATIONS)
+
+
+@pytest.mark.parametrize("module", [*LAYERS, *ADAPTERS, *TOOLS])
+def test_nothing_below_the_applications_imports_them(module: str) -> None:
+    assert scopegate_imports(module) & set(APPLICATIONS) == set()
+
+
+@pytest.mark.parametrize("module", ["testing", "explain"])
+def test_tools_import_no_framework_and_no_adapter(module: str) -> None:
+    names = imported_modules(module)
+    assert {name.split(".")[0] for name in names} & FRAMEWORKS == set()
+    assert scopegate_imports(module) & set(ADAPTERS) == set()
+
+
+def test_client_needs_no_web_framework() -> None:
+    loaded = run_python(
+        "import scopegate.client, sys; print(sorted(m for m in sys.modules if m.split('.')[0] "
+        "in {'starlette','fastapi','flask','werkzeug'}))"
+    )
+    assert loaded == "[]"
