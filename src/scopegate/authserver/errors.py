@@ -14,6 +14,7 @@ RFC 6750 challenge and its ``error``/``error_description`` body.
 
 from __future__ import annotations
 
+import abc
 import sqlite3
 from http import HTTPStatus
 
@@ -46,14 +47,14 @@ def safe_text(value: str, limit: int = _ECHO_LIMIT) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-class AuthServerError(Exception):
+class AuthServerError(Exception, metaclass=abc.ABCMeta):
     """Root of the errors the authorization server answers with."""
 
     status_code: int = 400
 
+    @abc.abstractmethod
     def response(self) -> Response:
         """The HTTP response for this error."""
-        raise NotImplementedError
 
 
 class ManagementError(AuthServerError):
