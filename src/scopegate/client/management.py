@@ -18,69 +18,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from scopegate.client.auth import ClientCredentialsAuth
 from scopegate.client.errors import ManagementError
-from scopegate.errors import ConfigurationError
+from scopegate.client.payload import (
+    JSONObject,
+    base_url_of,
+    path_segment,
+    scope_definitions,
+    scope_list,
+    without_none,
+)
 
 __all__ = ["JSONObject", "ManagementClient", "base_url_of"]
 
-JSONObject = dict[str, Any]
 # Auth0's largest page; the local server's too.
 _PER_PAGE = 100
-
-
-def base_url_of(domain_or_url: str) -> str:
-    """``https://DOMAIN`` for a bare domain, else the URL; without a trailing slash.
-
-    Raises:
-        ConfigurationError: not an http(s) URL with a host, or one with a query or fragment.
-    """
-    text = domain_or_url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        url = httpx.URL(text.rstrip("/"))
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host or url.query:
-        raise ConfigurationError(
-            f"{domain_or_url!r} is not a server: give a URL such as http://127.0.0.1:8787 "
-            "or an Auth0 domain such as TENANT.auth0.com"
-        )
-    if url.fragment:
-        raise ConfigurationError(f"{domain_or_url!r}: a server URL has no #fragment")
-    return str(url)
-
-
-def _segment(value: str) -> str:
-    """One path segment: an identifier such as ``https://my-api-urn`` is percent-encoded whole."""
-    if not value:
-        raise ValueError("an id cannot be empty")
-    return quote(value, safe="")
-
-
-def _scope_list(scope: Iterable[str] | str) -> list[str]:
-    items = [scope] if isinstance(scope, str) else list(scope)
-    return list(dict.fromkeys(name for item in items for name in item.split()))
-
-
-def _scope_definitions(scopes: Iterable[str | Mapping[str, str]]) -> list[dict[str, str]]:
-    """``["read", {"value": "write", "description": "..."}]`` as the API's scope objects."""
-    definitions: list[dict[str, str]] = []
-    for scope in scopes:
-        if isinstance(scope, str):
-            definitions.extend({"value": value} for value in _scope_list(scope))
-        else:
-            definitions.append(dict(scope))
-    return definitions
-
-
-def _without_none(**fields: Any) -> JSONObject:
-    return {name: value for name, value in fields.items() if value is not None}
 
 
 class ManagementClient:
@@ -218,14 +173,14 @@ class ManagementClient:
         ``scopes`` are scope names (a string may hold several, space-separated)
         or ``{"value": ..., "description": ...}`` objects.
         """
-        body = _without_none(
+        body = without_none(
             identifier=identifier,
             name=name,
             signing_alg=signing_alg,
             signing_secret=signing_secret,
             token_lifetime=token_lifetime,
         )
-        definitions = _scope_definitions(scopes)
+        definitions = scope_definitions(scopes)
         if definitions:
             body["scopes"] = definitions
         return self._object("POST", "resource-servers", body)
@@ -235,7 +190,7 @@ class ManagementClient:
 
     def get_resource_server(self, id_or_identifier: str) -> JSONObject:
         """One API, by its ``id`` or its identifier (audience)."""
-        return self._object("GET", f"resource-servers/{_segment(id_or_identifier)}")
+        return self._object("GET", f"resource-servers/{path_segment(id_or_identifier)}")
 
     def update_resource_server(
         self,
@@ -247,15 +202,13 @@ class ManagementClient:
         signing_secret: str | None = None,
     ) -> JSONObject:
         """Change an API; ``scopes`` replaces the whole list. None leaves a field as it is."""
-        body = _without_none(
-            name=name, token_lifetime=token_lifetime, signing_secret=signing_secret
-        )
+        body = without_none(name=name, token_lifetime=token_lifetime, signing_secret=signing_secret)
         if scopes is not None:
-            body["scopes"] = _scope_definitions(scopes)
-        return self._object("PATCH", f"resource-servers/{_segment(id_or_identifier)}", body)
+            body["scopes"] = scope_definitions(scopes)
+        return self._object("PATCH", f"resource-servers/{path_segment(id_or_identifier)}", body)
 
     def delete_resource_server(self, id_or_identifier: str) -> None:
-        self._delete(f"resource-servers/{_segment(id_or_identifier)}")
+        self._delete(f"resource-servers/{path_segment(id_or_identifier)}")
 
     # -- clients (applications) --------------------------------------------
 
@@ -263,23 +216,23 @@ class ManagementClient:
         self, name: str, *, description: str | None = None, app_type: str = "non_interactive"
     ) -> JSONObject:
         """Create a machine-to-machine application; the answer holds its ``client_secret``."""
-        body = _without_none(name=name, description=description, app_type=app_type)
+        body = without_none(name=name, description=description, app_type=app_type)
         return self._object("POST", "clients", body)
 
     def list_clients(self) -> list[JSONObject]:
         return self._list("clients")
 
     def get_client(self, client_id: str) -> JSONObject:
-        return self._object("GET", f"clients/{_segment(client_id)}")
+        return self._object("GET", f"clients/{path_segment(client_id)}")
 
     def update_client(
         self, client_id: str, *, name: str | None = None, description: str | None = None
     ) -> JSONObject:
-        body = _without_none(name=name, description=description)
-        return self._object("PATCH", f"clients/{_segment(client_id)}", body)
+        body = without_none(name=name, description=description)
+        return self._object("PATCH", f"clients/{path_segment(client_id)}", body)
 
     def delete_client(self, client_id: str) -> None:
-        self._delete(f"clients/{_segment(client_id)}")
+        self._delete(f"clients/{path_segment(client_id)}")
 
     # -- client grants -----------------------------------------------------
 
@@ -287,7 +240,7 @@ class ManagementClient:
         self, client_id: str, audience: str, scope: Iterable[str] | str
     ) -> JSONObject:
         """Let ``client_id`` get tokens for the API ``audience`` with these scopes."""
-        body = {"client_id": client_id, "audience": audience, "scope": _scope_list(scope)}
+        body = {"client_id": client_id, "audience": audience, "scope": scope_list(scope)}
         return self._object("POST", "client-grants", body)
 
     def list_client_grants(
@@ -297,8 +250,8 @@ class ManagementClient:
 
     def update_client_grant(self, grant_id: str, scope: Iterable[str] | str) -> JSONObject:
         """Replace the scopes of a grant."""
-        body = {"scope": _scope_list(scope)}
-        return self._object("PATCH", f"client-grants/{_segment(grant_id)}", body)
+        body = {"scope": scope_list(scope)}
+        return self._object("PATCH", f"client-grants/{path_segment(grant_id)}", body)
 
     def delete_client_grant(self, grant_id: str) -> None:
-        self._delete(f"client-grants/{_segment(grant_id)}")
+        self._delete(f"client-grants/{path_segment(grant_id)}")
