@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import jwt
 import pytest
 
 from conftest import IDENTIFIER, ISSUER, SECRET
+from live_server import example_env, free_port, serve, uvicorn_command
 from scopegate import Settings, TokenVerifier
 from scopegate.explain import format_time
 from scopegate.testing import mint_token
@@ -427,71 +427,18 @@ def test_version(tmp_path: Path) -> None:
 # --- end to end: scopegate token | curl | the FastAPI example ---------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def example_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``uvicorn main:app`` for examples/fastapi_app, with every setting in the environment."""
     if not (EXAMPLE / "main.py").is_file():
         pytest.fail("examples/fastapi_app/main.py is missing")
-    env = base_env(
-        **CONFIGURED,
-        SCOPEGATE_ALGORITHMS="HS256",
-        SCOPEGATE_LEEWAY="5",
-        SCOPEGATE_SCOPE_CLAIMS="scope",
-        SCOPEGATE_REALM="api",
-        SCOPEGATE_ALLOW_WEAK_SECRET="false",
-        SCOPEGATE_MAX_TOKEN_BYTES="8192",
-    )
+    env = {**example_env(), "PYTHONIOENCODING": "utf-8"}
     port = free_port()
-    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(EXAMPLE),
-                "main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=tmp_path_factory.mktemp("cwd"),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/api/public", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer:\n{log_path.read_text()}")
-            time.sleep(0.05)
+    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    cwd = tmp_path_factory.mktemp("cwd")
+    command = uvicorn_command(EXAMPLE, port)
+    with serve(command, env, port, log=log, health_path="/api/public", cwd=cwd) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def call_with_minted_token(url: str, token_args: str, cwd: Path) -> tuple[int, str]:

@@ -19,16 +19,22 @@ from gunicorn.config import Config
 
 from conformance.tokens import OTHER_SECRET
 from conftest import SECRET, mint
-from test_example_live import EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN, example_env, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "flask_app"
-MINT_TOKEN = ROOT / "examples" / "fastapi_app" / "mint_token.py"
-STARTUP_TIMEOUT = 15.0
-SIGNATURE = (
-    'Bearer realm="api", error="invalid_token", '
-    'error_description="The access token signature is invalid"'
+from live_server import (
+    BAD_SIGNATURE,
+    EXPIRED,
+    INSUFFICIENT_SCOPE,
+    NO_TOKEN,
+    ROOT,
+    bearer,
+    example_env,
+    example_token,
+    free_port,
+    serve,
+    stop,
 )
+
+EXAMPLE = ROOT / "examples" / "flask_app"
+STARTUP_TIMEOUT = 15.0
 PUBLIC_BODY = {"message": "Hello from a public endpoint! You don't need to be authenticated."}
 SCOPED_BODY = {
     "message": "Hello from a private endpoint! "
@@ -47,56 +53,20 @@ def gunicorn_command(chdir: str, port: int) -> list[str]:
     return command
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start gunicorn from the repository root; yield its base URL; always stop it."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            gunicorn_command("examples/flask_app", port),
-            cwd=ROOT,
-            env=example_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer /health:\n{log_path.read_text()}")
-            time.sleep(0.05)
+    command = gunicorn_command("examples/flask_app", port)
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    with serve(command, example_env(), port, log=log, timeout=STARTUP_TIMEOUT) as base_url:
         yield base_url
-    finally:
-        stop(process)
 
 
 @pytest.fixture
 def client(server: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=5.0) as http:
         yield http
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_health_and_public_need_no_token(client: httpx.Client) -> None:
@@ -172,29 +142,14 @@ def test_two_authorization_headers_are_400(client: httpx.Client) -> None:
     )
 
 
-def mint_token(*args: str) -> str:
-    """A token from the README's ``mint_token.py``, run with the server's settings."""
-    result = subprocess.run(
-        [sys.executable, str(MINT_TOKEN), *args],
-        cwd=ROOT,
-        env=example_env(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
 def test_token_from_mint_token_script(client: httpx.Client) -> None:
-    token = mint_token("--scope", "sample-scope")
+    token = example_token("--scope", "sample-scope")
     response = client.get("/api/private-scoped", headers=bearer(token))
     assert response.status_code == 200, response.text
     private = client.get("/api/private", headers=bearer(token)).json()
     assert private["subject"] == "example-client@clients"
     assert private["scopes"] == ["sample-scope"]
-    unscoped = client.get("/api/private-scoped", headers=bearer(mint_token()))
+    unscoped = client.get("/api/private-scoped", headers=bearer(example_token()))
     assert unscoped.status_code == 403
     assert unscoped.headers["www-authenticate"] == INSUFFICIENT_SCOPE
 
@@ -207,7 +162,7 @@ def test_concurrent_requests_each_get_their_own_answer(client: httpx.Client) -> 
         if index % 3 == 2:
             response = client.get("/api/private", headers=bearer(mint(key=OTHER_SECRET)))
             assert response.status_code == 401
-            assert response.headers["www-authenticate"] == SIGNATURE
+            assert response.headers["www-authenticate"] == BAD_SIGNATURE
             return
         scope = f"scope-{index}" + (" sample-scope" if index % 3 == 0 else "")
         token = mint(sub=subject, scope=scope)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from client.harness import AuthServer
+from live_server import free_port
 from scopegate.client import ClientCredentialsAuth
 
 SCRIPT = Path(sys.executable).with_name("scopegate")
@@ -201,9 +201,7 @@ def test_a_wrong_secret(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_an_unreachable_server(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"
     env = clean_env(SCOPEGATE_MANAGEMENT_URL=url, SCOPEGATE_MANAGEMENT_TOKEN="t")
     message = refused(["api", "list"], env, tmp_path, 1)
     assert message.startswith(f"scopegate api list: error: cannot reach {url}/api/v2/")
@@ -295,9 +293,7 @@ def test_help(args: list[str], expected: list[str], tmp_path: Path) -> None:
 
 def test_against_scopegate_authserver_started_from_the_command_line(tmp_path: Path) -> None:
     """The README's two terminals: ``scopegate authserver``, then the management commands."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     with subprocess.Popen(
         [str(SCRIPT), "authserver", "--port", str(port), "--db", str(tmp_path / "auth.db")],
         env=clean_env(),

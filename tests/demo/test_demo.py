@@ -12,25 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from live_server import BAD_SIGNATURE, EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN
 from scopegate.demo import run_demo
 from scopegate.demo.flow import STEPS, Step
 
 SCRIPT = Path(sys.executable).with_name("scopegate")
 TIMEOUT = 60
-
-NO_TOKEN = 'Bearer realm="api"'
-INSUFFICIENT_SCOPE = (
-    'Bearer realm="api", error="insufficient_scope", '
-    'error_description="The access token lacks the scopes this resource requires", '
-    'scope="sample-scope"'
-)
-EXPIRED = (
-    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
-)
-TAMPERED = (
-    'Bearer realm="api", error="invalid_token", '
-    'error_description="The access token signature is invalid"'
-)
 
 # (title, expected status, lines the step's part of the transcript must hold)
 EXPECTED = [
@@ -74,7 +61,7 @@ EXPECTED = [
     (
         "GET /api/private-scoped with a tampered token",
         401,
-        ["payload character", "< 401 Unauthorized", f"< WWW-Authenticate: {TAMPERED}"],
+        ["payload character", "< 401 Unauthorized", f"< WWW-Authenticate: {BAD_SIGNATURE}"],
     ),
 ]
 

@@ -1,0 +1,161 @@
+"""Real servers for the tests: a free port, a server subprocess, and stopping it again.
+
+Also what the examples under examples/ need to run with every setting given, and the
+``WWW-Authenticate`` challenges their APIs (and the demo's) answer with.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import IDENTIFIER, ISSUER, SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+MINT_TOKEN = ROOT / "examples" / "fastapi_app" / "mint_token.py"
+STARTUP_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+NO_TOKEN = 'Bearer realm="api"'
+INSUFFICIENT_SCOPE = (
+    'Bearer realm="api", error="insufficient_scope", '
+    'error_description="The access token lacks the scopes this resource requires", '
+    'scope="sample-scope"'
+)
+EXPIRED = (
+    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
+)
+BAD_SIGNATURE = (
+    'Bearer realm="api", error="invalid_token", '
+    'error_description="The access token signature is invalid"'
+)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = STOP_TIMEOUT) -> None:
+    """Terminate ``process``; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def serve(
+    command: Sequence[str],
+    env: dict[str, str],
+    port: int,
+    *,
+    log: Path,
+    health_path: str = "/health",
+    cwd: Path = ROOT,
+    timeout: float = STARTUP_TIMEOUT,
+) -> Iterator[str]:
+    """Run ``command``, a server on ``port`` of 127.0.0.1; yield its base URL; always stop it.
+
+    The base URL is yielded once ``health_path`` answers 200. The server's output goes to
+    ``log``, which the failure shows if the server exits or does not answer in ``timeout``.
+    """
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    name = shlex.join(command)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base_url}{health_path}", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer {health_path}:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield base_url
+    finally:
+        stop(process)
+
+
+def uvicorn_command(app_dir: str | Path, port: int) -> list[str]:
+    """``uvicorn main:app`` from ``app_dir`` on ``port`` of 127.0.0.1."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(app_dir),
+        "main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def example_env() -> dict[str, str]:
+    """The environment minus any SCOPEGATE_* of the caller, with every setting given.
+
+    Every setting is set so that a developer's .env beside an example (which
+    environment variables override) cannot change what the server accepts.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
+    env.update(
+        SCOPEGATE_SIGNING_SECRET=SECRET,
+        SCOPEGATE_IDENTIFIER=IDENTIFIER,
+        SCOPEGATE_ISSUER=ISSUER,
+        SCOPEGATE_ALGORITHMS="HS256",
+        SCOPEGATE_LEEWAY="5",
+        SCOPEGATE_SCOPE_CLAIMS="scope",
+        SCOPEGATE_REALM="api",
+        SCOPEGATE_ALLOW_WEAK_SECRET="false",
+        SCOPEGATE_MAX_TOKEN_BYTES="8192",
+    )
+    return env
+
+
+def example_token(*args: str) -> str:
+    """A token from the README's ``examples/fastapi_app/mint_token.py``, with ``example_env()``."""
+    result = subprocess.run(
+        [sys.executable, str(MINT_TOKEN), *args],
+        cwd=ROOT,
+        env=example_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
