@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import ast
 import importlib
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import scopegate
+from subprocess_probe import import_without, run_python
 
 PACKAGE = Path(scopegate.__file__).resolve().parent
 FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug"}
@@ -97,13 +96,6 @@ def test_layer_check_sees_imports() -> None:
     assert scopegate_imports("protector") >= {"bearer", "verifier"}
 
 
-def run_python(code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    return result.stdout.strip()
-
-
 def test_importing_the_core_loads_no_framework() -> None:
     loaded = run_python(
         "import scopegate, scopegate.bearer, scopegate.claims, scopegate.errors, "
@@ -132,13 +124,7 @@ def test_importing_the_core_loads_no_framework() -> None:
     ],
 )
 def test_missing_extra_names_the_pip_command(blocked: str, module: str, message: str) -> None:
-    outcome = run_python(
-        f"import sys\nsys.modules[{blocked!r}] = None\n"
-        f"try:\n    import {module}\n"
-        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
-        "else:\n    print('imported')\n"
-    )
-    assert outcome == f"ImportError | {message}"
+    assert import_without(blocked, module) == f"ImportError | {message}"
 
 
 def ruff_sort_key(name: str) -> tuple[int, str]:

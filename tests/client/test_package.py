@@ -9,15 +9,9 @@ import sys
 import pytest
 
 import scopegate.client
+from subprocess_probe import import_without, run_python
 
 FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug", "uvicorn"}
-
-
-def run_python(code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    return result.stdout.strip()
 
 
 def ruff_sort_key(name: str) -> tuple[int, str]:
@@ -110,13 +104,7 @@ def test_the_command_line_loads_no_http_client_until_a_command_needs_it() -> Non
     ],
 )
 def test_missing_extra_names_the_pip_command(blocked: str, module: str, message: str) -> None:
-    outcome = run_python(
-        f"import sys\nsys.modules[{blocked!r}] = None\n"
-        f"try:\n    import {module}\n"
-        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
-        "else:\n    print('imported')\n"
-    )
-    assert outcome == f"ImportError | {message}"
+    assert import_without(blocked, module) == f"ImportError | {message}"
 
 
 @pytest.mark.parametrize(
