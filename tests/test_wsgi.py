@@ -23,6 +23,8 @@ from conformance.apps import PUBLIC_PATHS
 from conformance.cases import CASES, Case
 from conftest import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
+from scopegate.protector import BearerProtector
+from scopegate.testing import test_settings
 from scopegate.wsgi import (
     ENVIRON_PROTECTOR,
     ENVIRON_TOKEN,
@@ -288,7 +290,8 @@ def test_render_error_exact_403() -> None:
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         calls.append((status, headers))
 
-    body = render_error(error, "my realm", start_response)
+    protector = BearerProtector(test_settings(realm="my realm"))
+    body = render_error(error, protector, start_response)
 
     expected = (
         b'{"error":"insufficient_scope",'

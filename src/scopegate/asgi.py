@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scopegate.errors import BearerError
+from scopegate.errors import BearerError, ErrorRenderer
 from scopegate.protector import BearerProtector
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -72,17 +72,19 @@ def token_from_scope(scope: Scope) -> AccessToken | None:
     return credentials.token
 
 
-async def render_error(scope: Scope, send: Send, error: BearerError, realm: str) -> None:
+async def render_error(
+    scope: Scope, send: Send, error: BearerError, protector: BearerProtector
+) -> None:
     """Send ``error`` as the response (HTTP) or as a 1008 close before accept (websocket)."""
     if scope["type"] == "websocket":
         await send(
             {"type": "websocket.close", "code": _WS_POLICY_VIOLATION, "reason": error.description}
         )
         return
-    body = error.json_bytes()
-    headers = [(name.encode(), value.encode()) for name, value in error.response_headers(realm)]
+    status, header_list, body = protector.render(error)
+    headers = [(name.encode(), value.encode()) for name, value in header_list]
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -102,6 +104,8 @@ class BearerAuthMiddleware:
         public_paths: exact paths served without any token check.
         allow_query_token: also accept ``?access_token=`` (RFC 6750 §2.3).
         verifier: a shared :class:`TokenVerifier`; built from ``settings`` when None.
+        error_renderer: turns a rejection into the response sent (see
+            :data:`~scopegate.errors.ErrorRenderer`); None sends the RFC 6750 JSON body.
 
     Example:
         >>> app = FastAPI()
@@ -117,6 +121,7 @@ class BearerAuthMiddleware:
         public_paths: Iterable[str] = (),
         allow_query_token: bool = False,
         verifier: TokenVerifier | None = None,
+        error_renderer: ErrorRenderer | None = None,
     ) -> None:
         self.app = app
         self.protector = BearerProtector(
@@ -125,6 +130,7 @@ class BearerAuthMiddleware:
             public_paths=public_paths,
             allow_query_token=allow_query_token,
             verifier=verifier,
+            error_renderer=error_renderer,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,7 +148,7 @@ class BearerAuthMiddleware:
                 query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
             token = protector.authenticate(_header_values(scope, b"authorization"), query)
         except BearerError as error:
-            await render_error(scope, send, error, protector.realm)
+            await render_error(scope, send, error, protector)
             return
         scope["auth"] = TokenCredentials(token)
         scope["user"] = TokenUser(token) if token is not None else UnauthenticatedUser()
@@ -162,7 +168,7 @@ class BearerAuthMiddleware:
         except BearerError as error:
             if started:
                 raise
-            await render_error(scope, send, error, self.protector.realm)
+            await render_error(scope, send, error, self.protector)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(app={self.app!r})"

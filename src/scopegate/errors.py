@@ -22,26 +22,42 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from http import HTTPStatus
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 __all__ = [
     "BearerError",
     "ConfigurationError",
+    "ErrorRenderer",
+    "ErrorResponse",
     "InsufficientScopeError",
     "InvalidRequestError",
     "InvalidTokenError",
     "MissingTokenError",
     "ScopegateError",
     "TokenFailure",
+    "status_line",
 ]
 
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 _DESCRIPTION_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
 # RFC 6750 §3 / RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
+
+
+def status_line(status: int) -> str:
+    """A status as a WSGI status line, e.g. ``401 Unauthorized``."""
+    return f"{status} {HTTPStatus(status).phrase}"
+
+
+class ErrorResponse(NamedTuple):
+    """A rejection as an adapter sends it: status, headers (without ``content-length``), body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
 class ScopegateError(Exception):
@@ -103,7 +119,7 @@ class BearerError(ScopegateError):
     @property
     def status_line(self) -> str:
         """The status as WSGI wants it, e.g. ``401 Unauthorized``."""
-        return f"{self.status_code} {HTTPStatus(self.status_code).phrase}"
+        return status_line(self.status_code)
 
     def response_headers(self, realm: str) -> list[tuple[str, str]]:
         """Headers of the rejection: content type, challenge and no caching."""
@@ -112,6 +128,17 @@ class BearerError(ScopegateError):
             ("www-authenticate", self.www_authenticate(realm)),
             ("cache-control", "no-store"),
         ]
+
+    def response(self, realm: str) -> ErrorResponse:
+        """The default rendering: status, :meth:`response_headers` and :meth:`json_bytes`."""
+        return ErrorResponse(self.status_code, self.response_headers(realm), self.json_bytes())
+
+
+#: Turns a rejection into the response an adapter sends; the default is
+#: :meth:`BearerError.response`. A custom renderer may reshape the body (the local
+#: authorization server answers in Auth0's shape) but should keep the status and
+#: the ``WWW-Authenticate`` challenge, which are the RFC 6750 contract.
+ErrorRenderer = Callable[["BearerError", str], ErrorResponse]
 
 
 class MissingTokenError(BearerError):

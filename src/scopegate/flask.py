@@ -18,7 +18,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
 
-from scopegate.errors import BearerError, ConfigurationError
+from scopegate.errors import BearerError, ConfigurationError, status_line
 from scopegate.protector import BearerProtector, enforce_scopes
 from scopegate.scopes import required_scopes
 from scopegate.settings import Settings, env_name
@@ -73,15 +73,15 @@ class _CurrentTokenProxy:
 current_token = cast("AccessToken", _CurrentTokenProxy())
 
 
-def error_response(error: BearerError, realm: str) -> Response:
+def error_response(error: BearerError, protector: BearerProtector) -> Response:
     """``error`` as a Flask response: the same status, headers and body as everywhere."""
-    headers = error.response_headers(realm)
-    return Response(error.json_bytes(), status=error.status_line, headers=headers)
+    status, headers, body = protector.render(error)
+    return Response(body, status=status_line(status), headers=headers)
 
 
-def _realm() -> str:
+def _protector() -> BearerProtector:
     protector: BearerProtector = request.environ[ENVIRON_PROTECTOR]
-    return protector.realm
+    return protector
 
 
 def _guard(required: tuple[str, ...], *, any_of: bool) -> Callable[[F], F]:
@@ -91,7 +91,7 @@ def _guard(required: tuple[str, ...], *, any_of: bool) -> Callable[[F], F]:
             try:
                 enforce_scopes(get_current_token(), required, any_of=any_of)
             except BearerError as error:
-                return error_response(error, _realm())
+                return error_response(error, _protector())
             return current_app.ensure_sync(view)(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -228,9 +228,9 @@ class ScopeGate:
             query = protector.query_tokens(request.query_string.decode("latin-1"))
             token = protector.authenticate(request.headers.getlist("Authorization"), query)
         except BearerError as error:
-            return error_response(error, protector.realm)
+            return error_response(error, protector)
         environ[ENVIRON_TOKEN] = token
         return None
 
     def _handle_error(self, error: BearerError) -> Response:
-        return error_response(error, _realm())
+        return error_response(error, _protector())

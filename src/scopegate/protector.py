@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qs
 
 from scopegate.bearer import extract_token
-from scopegate.errors import BearerError, InvalidTokenError, MissingTokenError
+from scopegate.errors import (
+    BearerError,
+    ErrorRenderer,
+    ErrorResponse,
+    InvalidTokenError,
+    MissingTokenError,
+)
 from scopegate.scopes import check_scopes
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -37,6 +43,8 @@ class BearerProtector:
         allow_query_token: also accept the ``access_token`` query parameter
             (RFC 6750 §2.3). Off by default: URLs end up in logs.
         verifier: a verifier to share between middlewares; built from settings if None.
+        error_renderer: turns a rejection into the response sent; None renders
+            :meth:`BearerError.response` (the RFC 6750 JSON body).
     """
 
     def __init__(
@@ -47,6 +55,7 @@ class BearerProtector:
         public_paths: Iterable[str] = (),
         allow_query_token: bool = False,
         verifier: TokenVerifier | None = None,
+        error_renderer: ErrorRenderer | None = None,
     ) -> None:
         if verifier is None:
             verifier = TokenVerifier(settings if settings is not None else Settings())
@@ -58,8 +67,15 @@ class BearerProtector:
             public_paths = public_paths.replace(",", " ").split()
         self.public_paths = frozenset(public_paths)
         self.allow_query_token = allow_query_token
+        self._renderer = error_renderer
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = self.settings.max_token_bytes + 64
+
+    def render(self, error: BearerError) -> ErrorResponse:
+        """The response that rejects a request with ``error``."""
+        if self._renderer is None:
+            return error.response(self.realm)
+        return self._renderer(error, self.realm)
 
     def is_public(self, path: str) -> bool:
         """True for paths that are served without looking at credentials."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from scopegate.errors import BearerError
+from scopegate.errors import BearerError, ErrorRenderer, status_line
 from scopegate.protector import BearerProtector
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -56,11 +56,12 @@ def token_from_environ(environ: WSGIEnvironment) -> AccessToken | None:
     return token
 
 
-def render_error(error: BearerError, realm: str, start_response: StartResponse) -> list[bytes]:
+def render_error(
+    error: BearerError, protector: BearerProtector, start_response: StartResponse
+) -> list[bytes]:
     """Answer with ``error``: the same status, headers and JSON body as the ASGI side."""
-    body = error.json_bytes()
-    headers = [*error.response_headers(realm), ("content-length", str(len(body)))]
-    start_response(error.status_line, headers)
+    status, headers, body = protector.render(error)
+    start_response(status_line(status), [*headers, ("content-length", str(len(body)))])
     return [body]
 
 
@@ -75,6 +76,8 @@ class BearerAuthMiddleware:
         public_paths: exact paths (``PATH_INFO``) served without any token check.
         allow_query_token: also accept ``?access_token=`` (RFC 6750 §2.3).
         verifier: a shared :class:`TokenVerifier`; built from ``settings`` when None.
+        error_renderer: turns a rejection into the response sent (see
+            :data:`~scopegate.errors.ErrorRenderer`); None sends the RFC 6750 JSON body.
 
     Example:
         >>> app = Flask(__name__)
@@ -90,6 +93,7 @@ class BearerAuthMiddleware:
         public_paths: Iterable[str] = (),
         allow_query_token: bool = False,
         verifier: TokenVerifier | None = None,
+        error_renderer: ErrorRenderer | None = None,
     ) -> None:
         self.app = wsgi_app
         self.protector = BearerProtector(
@@ -98,6 +102,7 @@ class BearerAuthMiddleware:
             public_paths=public_paths,
             allow_query_token=allow_query_token,
             verifier=verifier,
+            error_renderer=error_renderer,
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -111,6 +116,6 @@ class BearerAuthMiddleware:
             query = protector.query_tokens(environ.get("QUERY_STRING", ""))
             token = protector.authenticate([] if header is None else [header], query)
         except BearerError as error:
-            return render_error(error, protector.realm, start_response)
+            return render_error(error, protector, start_response)
         environ[ENVIRON_TOKEN] = token
         return self.app(environ, start_response)
