@@ -41,8 +41,8 @@ MISCONFIGURATIONS = [
     ),
     pytest.param(
         {},
-        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required\n"
-        "  identifier (SCOPEGATE_IDENTIFIER): is required",
+        "identifier (SCOPEGATE_IDENTIFIER): is required\n"
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required",
         id="missing-both",
     ),
     pytest.param(

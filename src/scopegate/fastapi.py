@@ -21,7 +21,7 @@ import asyncio
 import functools
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, overload
 
 try:
@@ -34,7 +34,7 @@ from starlette.requests import HTTPConnection
 
 from scopegate.asgi import token_from_scope
 from scopegate.protector import enforce_scopes
-from scopegate.scopes import required_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
 __all__ = [
@@ -86,11 +86,12 @@ class ScopeDependency:
     Build it with :func:`require_scope` or :func:`require_any_scope`.
     """
 
-    def __init__(self, required: Sequence[str], *, any_of: bool) -> None:
-        self.required = tuple(required)
-        self.any_of = any_of
+    def __init__(self, requirement: ScopeRequirement) -> None:
+        self.requirement = requirement
+        self.required = requirement.scopes
+        self.any_of = requirement.any_of
         # OpenAPI requirements are conjunctive, so "any of" lists no scope rather than a wrong set.
-        documented = [] if any_of else list(self.required)
+        documented = [] if requirement.any_of else list(requirement.scopes)
         self.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
@@ -117,7 +118,7 @@ class ScopeDependency:
         return self._check(kwargs["request"])
 
     async def _check(self, request: HTTPConnection) -> AccessToken:
-        return enforce_scopes(token_from_scope(request.scope), self.required, any_of=self.any_of)
+        return enforce_scopes(token_from_scope(request.scope), self.requirement)
 
     def _decorate(self, endpoint: F) -> F:
         signature = inspect.signature(endpoint)
@@ -175,9 +176,9 @@ def require_scope(*scopes: str) -> ScopeDependency:
     (the dependency returns the :class:`AccessToken`) or as a decorator below
     ``@app.get(...)``.
     """
-    return ScopeDependency(required_scopes(scopes), any_of=False)
+    return ScopeDependency(ScopeRequirement.of(scopes))
 
 
 def require_any_scope(*scopes: str) -> ScopeDependency:
     """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
-    return ScopeDependency(required_scopes(scopes), any_of=True)
+    return ScopeDependency(ScopeRequirement.of(scopes, any_of=True))

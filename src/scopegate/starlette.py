@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.requests import HTTPConnection
 
 from scopegate.asgi import token_from_scope
 from scopegate.protector import enforce_scopes
-from scopegate.scopes import required_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
 __all__ = ["current_token", "require_any_scope", "require_scope"]
@@ -36,10 +36,10 @@ def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection
     raise TypeError("a scope-guarded endpoint must receive a Request or a WebSocket")
 
 
-def _guard(required: Sequence[str], *, any_of: bool) -> Callable[[F], F]:
+def _guard(requirement: ScopeRequirement) -> Callable[[F], F]:
     def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         conn = _connection(args, kwargs)
-        enforce_scopes(token_from_scope(conn.scope), required, any_of=any_of)
+        enforce_scopes(token_from_scope(conn.scope), requirement)
 
     def decorator(func: F) -> F:
         if inspect.iscoroutinefunction(func):
@@ -68,9 +68,9 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
         >>> @require_scope("read:messages")
         ... async def messages(request: Request) -> Response: ...
     """
-    return _guard(required_scopes(scopes), any_of=False)
+    return _guard(ScopeRequirement.of(scopes))
 
 
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
-    return _guard(required_scopes(scopes), any_of=True)
+    return _guard(ScopeRequirement.of(scopes, any_of=True))

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -48,7 +49,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, *, clock: Clock = time.time) -> None:
         self.settings = settings
-        self._clock = clock
+        self.clock = clock
         self._key = settings.secret_bytes
         self._algorithms = list(settings.algorithms)
         self._jws = jwt.PyJWS(algorithms=[])
@@ -60,7 +61,8 @@ class TokenVerifier:
                 "(%s is set)",
                 env_name("allow_weak_secret"),
             )
-        self.cache: TokenCache | None = None
+        _warn_about_issuer(settings.issuer)
+        self.cache: TokenCache[str, AccessToken] | None = None
         if settings.cache_maxsize > 0:
             self.cache = TokenCache(
                 settings.cache_maxsize, settings.cache_ttl, settings.leeway, clock
@@ -84,9 +86,9 @@ class TokenVerifier:
             # "sig=" verify like "sig", so one token could have many spellings.
             raise InvalidTokenError(TokenFailure.MALFORMED)
         claims = self._decode(token)
-        access = build_access_token(claims, self.settings, self._clock())
+        access = build_access_token(claims, self.settings, self.clock())
         if cache is not None:
-            cache.put(token, access)
+            cache.put(token, access, access.expires_at.timestamp())
         return access
 
     def _decode(self, token: str) -> dict[str, Any]:
@@ -104,6 +106,21 @@ class TokenVerifier:
         if not isinstance(claims, dict):
             raise InvalidTokenError(TokenFailure.MALFORMED)
         return claims
+
+
+def _warn_about_issuer(issuer: str | None) -> None:
+    """Warn about an Auth0-style issuer without its trailing slash: every token would fail."""
+    if issuer is None:
+        return
+    parts = urlsplit(issuer)
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.path:
+        logger.warning(
+            "scopegate: %s is %r, without a trailing slash; Auth0 and most authorization "
+            "servers issue %r, and iss must match exactly",
+            env_name("issuer"),
+            issuer,
+            issuer + "/",
+        )
 
 
 def _failure_of(exc: Exception) -> TokenFailure:
