@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scopegate.errors import BearerError, ConfigurationError, ErrorRenderer
 from scopegate.protector import BearerProtector
@@ -41,6 +41,7 @@ logger = logging.getLogger("scopegate")
 _WS_POLICY_VIOLATION = 1008
 _DENIAL_EXTENSION = "websocket.http.response"
 _AUTHORIZATION = b"authorization"
+_PROTECTED = frozenset({"http", "websocket"})
 _MISCONFIGURED_BODY = json.dumps(
     {"error": "server_error", "error_description": "The server is misconfigured"},
     separators=(",", ":"),
@@ -132,9 +133,8 @@ async def render_error(
     await _send_response(scope, send, status, headers, body)
 
 
-def _authorization(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
-    # ASGI servers send lowercased names (Starlette's Headers relies on it too).
-    return [value for name, value in headers if name == _AUTHORIZATION]
+def _may_have_query_token(protector: BearerProtector[Any], scope: Scope) -> bool:
+    return protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
 
 
 class BearerAuthMiddleware:
@@ -192,40 +192,47 @@ class BearerAuthMiddleware:
         return self._protector
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
         protector = self._protector
-        if kind != "http" and kind != "websocket":
-            if kind == "lifespan" and protector is None:
-                await self._fail_startup(receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        if protector is None:
-            await self._misconfigured(scope, send)
+        if protector is None or scope["type"] not in _PROTECTED:
+            await self._unprotected(scope, receive, send)
             return
         if scope["path"] in protector.public_paths:
             scope["auth"], scope["user"] = protector.anonymous
             await self.app(scope, receive, send)
             return
-        values = _authorization(scope["headers"])
+        # The hot path: a header seen before is answered with one lookup, unparsed.
+        header: bytes | None = None
+        several = False
+        for name, value in scope["headers"]:  # ASGI servers send lowercased names
+            if name == _AUTHORIZATION:
+                several = header is not None
+                header = value
         identity = None
-        if len(values) == 1 and not (
-            protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
-        ):
-            identity = protector.cached(values[0])
+        if header is not None and not several and not _may_have_query_token(protector, scope):
+            identity = protector.cached(header)
         if identity is None:
             try:
-                identity = self._authenticate(protector, scope, values)
+                identity = self._authenticate(protector, scope)
             except BearerError as error:
                 await render_error(scope, send, error, protector)
                 return
         scope["auth"], scope["user"] = identity
-        await self._call_app(protector, scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        except BearerError as error:
+            # A route guard refused the request. Guards raise before the route
+            # responds; ``send`` is not wrapped to watch for that (a closure and
+            # two more awaits on every request): if a response had started, the
+            # server refuses the second start (ASGI requires it to) and the
+            # guard's error is raised again, as it would have been.
+            try:
+                await render_error(scope, send, error, protector)
+            except Exception:
+                raise error from None
 
     @staticmethod
-    def _authenticate(
-        protector: BearerProtector[Identity], scope: Scope, values: list[bytes]
-    ) -> Identity:
+    def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
+        values = [value for name, value in scope["headers"] if name == _AUTHORIZATION]
         query: list[str] = []
         if protector.allow_query_token:
             query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
@@ -235,23 +242,15 @@ class BearerAuthMiddleware:
             cache_key=values[0] if len(values) == 1 else None,
         )
 
-    async def _call_app(
-        self, protector: BearerProtector[Identity], scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Run the app; render a :class:`BearerError` a route guard raised before responding."""
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except BearerError as error:
-            if started:
-                raise
-            await render_error(scope, send, error, protector)
+    async def _unprotected(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan and other scopes pass through; a misconfigured app refuses to run."""
+        if self._protector is not None or scope["type"] not in _PROTECTED:
+            if scope["type"] == "lifespan" and self._protector is None:
+                await self._fail_startup(receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        await self._misconfigured(scope, send)
 
     async def _fail_startup(self, receive: Receive, send: Send) -> None:
         """Answer the lifespan startup with the configuration error: the server must not start."""

@@ -123,6 +123,11 @@ class BearerProtector(Generic[P]):
             )
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = settings.max_token_bytes + 64
+        #: ``cached(header)``: what a request with this exact ``Authorization``
+        #: value publishes, if known and live; None otherwise.
+        self.cached: Callable[[Hashable], P | None] = (
+            _never if self._published is None else self._published.get
+        )
 
     def render(self, error: BearerError) -> ErrorResponse:
         """The response that rejects a request with ``error``."""
@@ -133,11 +138,6 @@ class BearerProtector(Generic[P]):
     def is_public(self, path: str) -> bool:
         """True for paths that are served without looking at credentials."""
         return path in self.public_paths
-
-    def cached(self, header: Hashable) -> P | None:
-        """What a request with this exact ``Authorization`` value publishes, if known and live."""
-        published = self._published
-        return None if published is None else published.get(header)
 
     def query_tokens(self, query_string: str) -> list[str]:
         """The ``access_token`` values of a query string (none unless that method is allowed)."""
@@ -181,6 +181,10 @@ class BearerProtector(Generic[P]):
         if self._published is not None and cache_key is not None and not query_tokens:
             self._published.put(cache_key, published, access.expires_at.timestamp())
         return published
+
+
+def _never(header: Hashable) -> None:
+    return None
 
 
 def enforce_scopes(token: AccessToken | None, requirement: ScopeRequirement) -> AccessToken:

@@ -110,7 +110,7 @@ class ScopeRequirement:
         """True when ``granted`` meets the requirement."""
         if self.any_of:
             return not self._set.isdisjoint(granted)
-        return self._set.issubset(granted)
+        return self._set <= granted
 
     def check(self, granted: frozenset[str]) -> None:
         """Raise :class:`InsufficientScopeError` unless ``granted`` meets the requirement."""
