@@ -51,12 +51,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _TOKEN_PARAMETER = "_scopegate_token"  # noqa: S105 - a parameter name
 
 
-class BearerScheme(SecurityBase):
-    """The ``http``/``bearer`` security scheme in the OpenAPI document.
-
-    It only documents the scheme; the middleware does the checking, so the
-    dependency itself does nothing.
-    """
+class _BearerSecurity(SecurityBase):
+    """What makes a dependency the ``http``/``bearer`` scheme of the OpenAPI document."""
 
     def __init__(self, scheme_name: str = "BearerAuth") -> None:
         self.model = HTTPBearerModel(
@@ -65,8 +61,32 @@ class BearerScheme(SecurityBase):
         )
         self.scheme_name = scheme_name
 
+
+class BearerScheme(_BearerSecurity):
+    """The ``http``/``bearer`` security scheme in the OpenAPI document.
+
+    It only documents the scheme; the middleware does the checking, so the
+    dependency itself does nothing.
+    """
+
     async def __call__(self) -> None:
         return None
+
+
+class _ScopeCheck(_BearerSecurity):
+    """The decorator style's one dependency: the check, and the scheme it documents.
+
+    The decorator writes ``Security(check, scopes=[...])`` itself, so FastAPI
+    documents the route's scopes from that, with no second dependency to
+    resolve on every request (about 9 µs each in FastAPI).
+    """
+
+    def __init__(self, requirement: ScopeRequirement) -> None:
+        super().__init__()
+        self.requirement = requirement
+
+    async def __call__(self, request: HTTPConnection) -> AccessToken:
+        return enforce_scopes(token_from_scope(request.scope), self.requirement)
 
 
 bearer_scheme = BearerScheme()
@@ -90,6 +110,7 @@ class ScopeDependency:
         self.requirement = requirement
         self.required = requirement.scopes
         self.any_of = requirement.any_of
+        self._decorator_check = _ScopeCheck(requirement)
         # OpenAPI requirements are conjunctive, so "any of" lists no scope rather than a wrong set.
         documented = [] if requirement.any_of else list(requirement.scopes)
         self.__signature__ = inspect.Signature(
@@ -126,12 +147,13 @@ class ScopeDependency:
         position = len(parameters)
         if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
             position -= 1
+        documented = [] if self.any_of else list(self.required)
         parameters.insert(
             position,
             inspect.Parameter(
                 _TOKEN_PARAMETER,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=Security(self),
+                default=Security(self._decorator_check, scopes=documented),
                 annotation=AccessToken,
             ),
         )
