@@ -77,8 +77,23 @@ def _text(x: float, y: float, content: str, **attributes: Any) -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}"{attrs}>{escape(content)}</text>'
 
 
-def _times(value: float) -> str:
-    return f"{value:.2f}{TIMES}"
+def figure(value: float, target: dict[str, Any] | None = None) -> str:
+    """A ratio to two decimals, or three where two would hide a target's verdict.
+
+    1.1031 against ``≤ 1.10`` is missed, and "1.10" would read as met.
+    """
+    text = f"{value:.2f}"
+    if target is not None:
+        limit, at_least = target["limit"], target["at_least"]
+        met = value >= limit if at_least else value <= limit
+        shown = float(text)
+        if met != (shown >= limit if at_least else shown <= limit):
+            text = f"{value:.3f}"
+    return text
+
+
+def _times(value: float, target: dict[str, Any] | None = None) -> str:
+    return f"{figure(value, target)}{TIMES}"
 
 
 def axis_limit(groups: list[dict[str, Any]]) -> float:
@@ -202,7 +217,11 @@ def _group(group: dict[str, Any], top: float, limit: float) -> tuple[list[str], 
                 f'<path d="M{bx:.1f},{middle + 9:.1f} l5,-18 M{bx + 5:.1f},{middle + 9:.1f} '
                 f'l5,-18" stroke="#ffffff" stroke-width="2.5"/>'
             )
-        value = _times(ratio) if row["key"] != group["baseline"] else f"1.00{TIMES} (baseline)"
+        value = (
+            _times(ratio, row.get("target"))
+            if row["key"] != group["baseline"]
+            else f"1.00{TIMES} (baseline)"
+        )
         start = x0 + length + 6
         words = ""
         verdict = _verdict(row)

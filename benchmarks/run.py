@@ -77,10 +77,15 @@ class Target:
         """``met``, or ``missed by`` the gap (Markdown bold)."""
         if self.met(value):
             return "**met**"
-        return f"**missed** by {abs(value - self.limit):.2f}{self.unit}"
+        gap = abs(value - self.limit)
+        return f"**missed** by {gap:.{2 if gap >= 0.01 else 3}f}{self.unit}"
 
     def as_json(self) -> dict[str, Any]:
         return {"limit": self.limit, "at_least": self.at_least}
+
+    def figure(self, value: float) -> str:
+        """The ratio as printed beside this target (three decimals where two would mislead)."""
+        return f"{chart.figure(value, self.as_json())}{self.unit}"
 
 
 # Targets on the in-process ratio to the group's baseline (lower is better), issue 9.
@@ -344,6 +349,10 @@ def _row(group: str, label: str, result: str, vs: str, spread: str, target: str)
     return f"| {group} | {label} | {result} | {vs} | {spread} | {target} |"
 
 
+def _ratio_cell(row: dict[str, Any]) -> str:
+    return f"{chart.figure(row['ratio'], row['target'])}x"
+
+
 def _target_cell(row: dict[str, Any], prefix: str = "") -> str:
     target = row["target"]
     if target is None:
@@ -402,7 +411,7 @@ def table(results: dict[str, Any]) -> list[str]:
                         f"{row['rps']:,.0f} req/s; server CPU {row['cpu_us']:.0f} µs/req",
                         "baseline"
                         if is_base
-                        else f"req/s {row['rps_ratio']:.2f}x; CPU/req {row['ratio']:.2f}x",
+                        else f"req/s {row['rps_ratio']:.2f}x; CPU/req {_ratio_cell(row)}",
                         f"{min(rounds):,.0f}-{max(rounds):,.0f} req/s; p50 {row['p50_ms']:.2f} ms",
                         _target_cell(row, "CPU/req "),
                     )
@@ -414,7 +423,7 @@ def table(results: dict[str, Any]) -> list[str]:
             if speedup is not None:
                 goal = Target(speedup["target"]["limit"], speedup["target"]["at_least"])
                 target = (
-                    f"{speedup['value']:.2f}x slower than scopegate (hit); "
+                    f"{goal.figure(speedup['value'])} slower than scopegate (hit); "
                     f"{goal.describe()}: {goal.verdict(speedup['value'])}"
                 )
             lines.append(
@@ -422,7 +431,7 @@ def table(results: dict[str, Any]) -> list[str]:
                     group["title"],
                     row["label"],
                     f"{row['median_us']:.{digits}f} µs",
-                    "baseline" if is_base else f"{row['ratio']:.2f}x",
+                    "baseline" if is_base else _ratio_cell(row),
                     f"{row['q1_us']:.{digits}f}-{row['q3_us']:.{digits}f} µs",
                     target,
                 )
@@ -443,13 +452,15 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
                 what = f"{group['title']}: {row['label']} {goal.describe()} {base['label']}"
                 if group["section"] == "e2e":
                     what += " (server CPU per request)"
-                found.append((what, f"{row['ratio']:.2f}x", goal.verdict(row["ratio"]), row["met"]))
+                found.append(
+                    (what, goal.figure(row["ratio"]), goal.verdict(row["ratio"]), row["met"])
+                )
             speedup = row.get("speedup")
             if speedup is not None:
                 goal = Target(speedup["target"]["limit"], speedup["target"]["at_least"])
                 what = f"{group['title']}: {row['label']} {goal.describe()} slower than scopegate"
                 value = speedup["value"]
-                found.append((what, f"{value:.2f}x", goal.verdict(value), speedup["met"]))
+                found.append((what, goal.figure(value), goal.verdict(value), speedup["met"]))
     return found
 
 

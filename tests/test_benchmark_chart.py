@@ -166,3 +166,24 @@ def test_chart_needs_only_the_standard_library() -> None:
         "print(sorted(name for name in sys.modules if name.startswith('benchmarks')))\n"
     )
     assert loaded == "[]"
+
+
+AT_MOST = {"limit": 1.1, "at_least": False}
+AT_LEAST = {"limit": 4.0, "at_least": True}
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "shown"),
+    [
+        pytest.param(1.2345, None, "1.23", id="no-target"),
+        pytest.param(1.0969, AT_MOST, "1.10", id="met-rounds-up-to-the-limit"),
+        pytest.param(1.1031, AT_MOST, "1.103", id="missed-but-rounds-to-the-limit"),
+        pytest.param(1.1061, AT_MOST, "1.11", id="missed-visibly"),
+        pytest.param(3.996, AT_LEAST, "3.996", id="at-least-missed-but-rounds-to-it"),
+        pytest.param(4.004, AT_LEAST, "4.00", id="at-least-met"),
+    ],
+)
+def test_figure_never_hides_a_verdict(
+    value: float, target: dict[str, Any] | None, shown: str
+) -> None:
+    assert load_chart().figure(value, target) == shown
