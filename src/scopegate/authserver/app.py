@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 
 from scopegate.asgi import BearerAuthMiddleware
@@ -37,6 +38,7 @@ __all__ = ["DEFAULT_DB", "create_app", "normalize_base_url"]
 _HANDLERS: dict[Any, Any] = {
     AuthServerError: render_exception,
     HTTPException: render_exception,
+    ClientDisconnect: render_exception,
     sqlite3.OperationalError: render_exception,
     Exception: render_exception,
 }

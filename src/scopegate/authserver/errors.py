@@ -15,11 +15,12 @@ RFC 6750 challenge and its ``error``/``error_description`` body.
 from __future__ import annotations
 
 import abc
+import logging
 import sqlite3
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "safe_text",
 ]
 
+_log = logging.getLogger("scopegate.authserver")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Echoed input is cut to this many characters and escaped so any body stays valid UTF-8.
 _ECHO_LIMIT = 120
@@ -133,12 +135,21 @@ async def render_exception(request: Request, exc: Exception) -> Response:
     """The exception handler of both apps: every failure gets a JSON body.
 
     Our own errors render themselves; Starlette's 404 and 405 and an
-    unexpected error get the Management API shape. A locked database (another
+    unexpected error get the Management API shape; a client that disconnects
+    mid-body gets one log line. A locked database (another
     process holding a write for longer than the busy timeout) is a 503 that
     the client can retry: no write happened.
     """
     if isinstance(exc, AuthServerError):
         return exc.response()
+    if isinstance(exc, ClientDisconnect):
+        # Nobody is listening for an answer: one line, not a traceback per request.
+        _log.info(
+            "%s %s: the client disconnected before sending the whole body",
+            request.method,
+            request.url.path,
+        )
+        return Response(status_code=400)
     if isinstance(exc, HTTPException):
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         response = ManagementError(exc.status_code, code, exc.detail).response()

@@ -14,15 +14,23 @@ from typing import Any
 
 from scopegate.authserver.credentials import new_grant_id
 from scopegate.authserver.database import Database
-from scopegate.authserver.errors import ManagementError, conflict, not_found
+from scopegate.authserver.errors import ManagementError, conflict, not_found, safe_text
 from scopegate.authserver.records import ClientGrant, Page, ResourceServer
 from scopegate.authserver.rows import GRANT_SELECT, find_server, grant_from_row, server_from_row
 
-__all__ = ["GrantStore"]
+__all__ = ["GrantStore", "check_grantable"]
 
 
-def check_scopes(server: ResourceServer, scope: Sequence[str]) -> None:
-    """400 unless every scope in ``scope`` is one the API defines."""
+def check_grantable(
+    server: ResourceServer, scope: Sequence[str], caller_scopes: frozenset[str] | None
+) -> None:
+    """400 unless the API defines every scope in ``scope``; 403 if it is the Management
+    API and ``caller_scopes`` (the calling token's, when given) lack one of them.
+
+    Without the second rule a token holding only ``create:client_grants`` could
+    grant itself every Management API scope, and ``update:client_grants`` could
+    widen its own grant: delegation never hands out more than the delegator holds.
+    """
     defined = set(server.scope_values)
     for value in scope:
         if value not in defined:
@@ -30,6 +38,15 @@ def check_scopes(server: ResourceServer, scope: Sequence[str]) -> None:
                 400,
                 "invalid_scope",
                 f"The scope '{value}' is not defined by the resource server '{server.identifier}'.",
+            )
+    if server.is_system and caller_scopes is not None:
+        lacking = [value for value in scope if value not in caller_scopes]
+        if lacking:
+            raise ManagementError(
+                403,
+                "insufficient_scope",
+                "A grant for the Management API may carry only scopes the calling token "
+                f"holds; it lacks: {safe_text(' '.join(lacking), 400)}",
             )
 
 
@@ -50,8 +67,15 @@ class GrantStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, client_id: str, audience: str, scope: Sequence[str]) -> ClientGrant:
-        """Grant ``client_id`` the ``scope`` of the API ``audience`` (404, 400 or 409 if not)."""
+    def add(
+        self,
+        client_id: str,
+        audience: str,
+        scope: Sequence[str],
+        caller_scopes: frozenset[str] | None = None,
+    ) -> ClientGrant:
+        """Grant ``client_id`` the ``scope`` of the API ``audience`` (404, 400, 403 or 409
+        if not; see :func:`check_grantable` for ``caller_scopes``)."""
         with self.db.write() as conn:
             client = conn.execute("SELECT 1 FROM clients WHERE client_id = ?", (client_id,))
             if client.fetchone() is None:
@@ -62,7 +86,7 @@ class GrantStore:
             if row is None:
                 raise not_found("resource_server")
             server = server_from_row(row)
-            check_scopes(server, scope)
+            check_grantable(server, scope, caller_scopes)
             existing = conn.execute(
                 "SELECT 1 FROM client_grants WHERE client_id = ? AND resource_server_id = ?",
                 (client_id, server.id),
@@ -105,14 +129,17 @@ class GrantStore:
             return None
         return grant_from_row(row), server
 
-    def update(self, grant_id: str, scope: Sequence[str]) -> ClientGrant:
-        """Replace the scopes of a grant (404 if there is none; 400 for an undefined scope)."""
+    def update(
+        self, grant_id: str, scope: Sequence[str], caller_scopes: frozenset[str] | None = None
+    ) -> ClientGrant:
+        """Replace the scopes of a grant (404 if there is none; 400 for an undefined scope,
+        403 for one the caller may not delegate: :func:`check_grantable`)."""
         with self.db.write() as conn:
             grant = self._get(conn, grant_id)
             server = find_server(conn, grant.audience)
             if server is None:  # unreachable: the grant's row joined its API
                 raise not_found("resource_server")
-            check_scopes(server, scope)
+            check_grantable(server, scope, caller_scopes)
             conn.execute(
                 "UPDATE client_grants SET scope = ? WHERE id = ?",
                 (json.dumps(list(scope)), grant_id),

@@ -37,13 +37,19 @@ from scopegate.authserver.schemas import (
     parse_body,
 )
 from scopegate.authserver.store import Store
-from scopegate.starlette import require_scope
+from scopegate.starlette import current_token, require_scope
 
 __all__ = ["ManagementApi"]
 
 
 def _no_content() -> Response:
     return Response(status_code=204)
+
+
+def _caller_scopes(request: Request) -> frozenset[str]:
+    """The scopes of the request's token (the guards ran, so there is one)."""
+    token = current_token(request)
+    return frozenset() if token is None else token.scopes
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -183,7 +189,11 @@ class ManagementApi:
     async def create_client_grant(self, request: Request) -> Response:
         body = parse_body(ClientGrantCreate, await read_json(request))
         grant = await run_in_threadpool(
-            self.store.grants.add, body.client_id, body.audience, body.scope
+            self.store.grants.add,
+            body.client_id,
+            body.audience,
+            body.scope,
+            _caller_scopes(request),
         )
         return JSONResponse(grant.to_json(), status_code=201)
 
@@ -201,7 +211,9 @@ class ManagementApi:
     async def update_client_grant(self, request: Request) -> Response:
         body = parse_body(ClientGrantUpdate, await read_json(request))
         grant_id = request.path_params["id"]
-        grant = await run_in_threadpool(self.store.grants.update, grant_id, body.scope)
+        grant = await run_in_threadpool(
+            self.store.grants.update, grant_id, body.scope, _caller_scopes(request)
+        )
         return JSONResponse(grant.to_json())
 
     @require_scope("delete:client_grants")

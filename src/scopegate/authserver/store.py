@@ -9,13 +9,28 @@ Failures raise the Management API's errors (404, 409, 400).
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import replace
 
 from scopegate.authserver.database import Database
 from scopegate.authserver.errors import ManagementError, conflict, not_found
 from scopegate.authserver.grants import GrantStore
-from scopegate.authserver.records import Client, Page, ResourceServer, ResourceServerChanges
-from scopegate.authserver.rows import client_from_row, find_server, scopes_json, server_from_row
+from scopegate.authserver.records import (
+    Client,
+    ClientGrant,
+    Page,
+    ResourceServer,
+    ResourceServerChanges,
+)
+from scopegate.authserver.rows import (
+    GRANT_SELECT,
+    client_from_row,
+    find_server,
+    grant_from_row,
+    scopes_json,
+    server_from_row,
+)
 
 __all__ = ["Store"]
 
@@ -113,7 +128,31 @@ class Store:
                     server.id,
                 ),
             )
+            if changes.scopes is not None:
+                self._prune_grants(conn, server)
         return server
+
+    def prune_grants(self) -> None:
+        """Drop from every grant the scopes its API no longer defines (for older databases)."""
+        with self.db.write() as conn:
+            for row in conn.execute("SELECT * FROM resource_servers").fetchall():
+                self._prune_grants(conn, server_from_row(row))
+
+    @staticmethod
+    def _prune_grants(conn: sqlite3.Connection, server: ResourceServer) -> None:
+        # Grants keep within their API's scopes: a scope removed from the API is
+        # removed from its grants too, so adding it back later grants it to no one.
+        defined = set(server.scope_values)
+        rows = conn.execute(
+            "SELECT id, scope FROM client_grants WHERE resource_server_id = ?", (server.id,)
+        ).fetchall()
+        for row in rows:
+            granted = json.loads(row["scope"])
+            kept = [scope for scope in granted if scope in defined]
+            if kept != granted:
+                conn.execute(
+                    "UPDATE client_grants SET scope = ? WHERE id = ?", (json.dumps(kept), row["id"])
+                )
 
     def move_system_resource_server(self, identifier: str) -> ResourceServer:
         """Give the Management API a new identifier (the base URL changed); its grants follow."""
@@ -188,6 +227,35 @@ class Store:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM clients WHERE client_id = ?", (client_id,)).fetchone()
         return None if row is None else client_from_row(row)
+
+    def token_lookup(
+        self, client_id: str, audience: str
+    ) -> tuple[Client | None, ClientGrant | None, ResourceServer | None]:
+        """What a token request needs, in one read transaction: the client, its grant
+        for the API ``audience`` and that API (each None when there is none)."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+            client = None if row is None else client_from_row(row)
+            server_row = conn.execute(
+                "SELECT * FROM resource_servers WHERE identifier = ?", (audience,)
+            ).fetchone()
+            server = None if server_row is None else server_from_row(server_row)
+            grant = None
+            if client is not None and server is not None:
+                grant_row = conn.execute(
+                    f"{GRANT_SELECT} WHERE g.client_id = ? AND g.resource_server_id = ?",
+                    (client_id, server.id),
+                ).fetchone()
+                grant = None if grant_row is None else grant_from_row(grant_row)
+        return client, grant, server
+
+    def rehash_client_secret(self, client_id: str, old_hash: str, new_hash: str) -> None:
+        """Replace ``old_hash`` by ``new_hash``, unless the secret changed meanwhile."""
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE clients SET secret_hash = ? WHERE client_id = ? AND secret_hash = ?",
+                (new_hash, client_id, old_hash),
+            )
 
     def clients(self, page: Page) -> tuple[list[Client], int]:
         """One page of the clients, oldest first; and how many there are."""
