@@ -68,9 +68,12 @@ def test_without_a_token_is_401(http: httpx.Client, method: str, path: str, scop
     response = http.request(method, path, json={})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == NO_TOKEN
+    # Auth0's body (the error_renderer hook); RFC 6750's status and challenge.
     assert response.json() == {
-        "error": "missing_token",
-        "error_description": "A bearer token is required",
+        "statusCode": 401,
+        "error": "Unauthorized",
+        "message": "Missing authentication",
+        "errorCode": "missing_token",
     }
 
 
@@ -97,8 +100,12 @@ def test_without_the_scope_is_403(
         'error_description="The access token lacks the scopes this resource requires", '
         f'scope="{scope}"'
     )
-    assert response.json()["error"] == "insufficient_scope"
-    assert response.json()["scope"] == scope
+    assert response.json() == {
+        "statusCode": 403,
+        "error": "Forbidden",
+        "message": f"Insufficient scope, expected any of: {scope}",
+        "errorCode": "insufficient_scope",
+    }
 
 
 def test_a_token_for_another_api_is_401_invalid_token(
@@ -114,8 +121,16 @@ def test_a_token_for_another_api_is_401_invalid_token(
     token = http.post("/oauth/token", data=form).json()["access_token"]
     response = http.get("/api/v2/clients", headers=bearer(token))
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert response.json() == {
+        "statusCode": 401,
+        "error": "Unauthorized",
+        "message": "The access token signature is invalid",
+        "errorCode": "invalid_token",
+    }
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="api", error="invalid_token", '
+        'error_description="The access token signature is invalid"'
+    )
 
 
 def test_unknown_route_is_404_json(mgmt: httpx.Client) -> None:

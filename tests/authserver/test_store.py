@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scopegate.authserver.errors import ManagementError
+from scopegate.authserver.errors import ManagementApiError
 from scopegate.authserver.records import (
     Client,
     Page,
@@ -60,7 +60,7 @@ def test_a_failure_rolls_back_the_outermost_transaction(store: Store) -> None:
             store.grants.add("c1", "urn:a", ["s"])
             store.grants.add("c1", "urn:a", ["s"])  # 409: everything above is undone
 
-    with pytest.raises(ManagementError):
+    with pytest.raises(ManagementApiError):
         several_writes()
     assert store.resource_server("urn:a") is None
     assert store.client("c1") is None
@@ -83,7 +83,7 @@ def test_identifier_lookup_and_conflict(store: Store) -> None:
     server = store.add_resource_server(api("https://my-api-urn", "a"))
     assert store.resource_server(server.id) == server
     assert store.resource_server("https://my-api-urn") == server
-    with pytest.raises(ManagementError) as caught:
+    with pytest.raises(ManagementApiError) as caught:
         store.add_resource_server(api("https://my-api-urn"))
     assert caught.value.status_code == 409
 

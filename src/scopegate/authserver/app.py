@@ -3,9 +3,9 @@
 ``/oauth/token`` is public. ``/api/v2`` is a sub-app behind scopegate's own
 :class:`~scopegate.asgi.BearerAuthMiddleware`, configured with the Management
 API's signing secret and identifier: the Management API is a resource server
-protected like any other, and its 401 and 403 answers are scopegate's (an
-RFC 6750 challenge and an ``error``/``error_description`` body, where Auth0
-sends ``statusCode``/``error``/``message``).
+protected like any other. Its 401 and 403 answers keep scopegate's RFC 6750
+status and challenge, with an Auth0-shaped body (``statusCode``, ``error``,
+``message``, ``errorCode``) from the middleware's ``error_renderer`` hook.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.defaults import DEFAULT_DB
-from scopegate.authserver.errors import AuthServerError, render_exception
+from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
 from scopegate.authserver.management import ManagementApi
 from scopegate.authserver.oauth import TokenEndpoint
 from scopegate.authserver.records import ResourceServer
@@ -115,7 +115,9 @@ def create_app(
     # would put it, so it renders the BearerError a route guard raises.
     management = Starlette(
         routes=ManagementApi(store).routes(),
-        middleware=[Middleware(BearerAuthMiddleware, settings=settings)],
+        middleware=[
+            Middleware(BearerAuthMiddleware, settings=settings, error_renderer=render_bearer_error)
+        ],
         exception_handlers=_HANDLERS,
     )
     tokens = TokenEndpoint(store, issuer)

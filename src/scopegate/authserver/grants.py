@@ -14,7 +14,7 @@ from typing import Any
 
 from scopegate.authserver.credentials import new_grant_id
 from scopegate.authserver.database import Database
-from scopegate.authserver.errors import ManagementError, conflict, not_found, safe_text
+from scopegate.authserver.errors import ManagementApiError, conflict, not_found, safe_text
 from scopegate.authserver.records import ClientGrant, Page, ResourceServer
 from scopegate.authserver.rows import GRANT_SELECT, find_server, grant_from_row, server_from_row
 
@@ -34,7 +34,7 @@ def check_grantable(
     defined = set(server.scope_values)
     for value in scope:
         if value not in defined:
-            raise ManagementError(
+            raise ManagementApiError(
                 400,
                 "invalid_scope",
                 f"The scope '{value}' is not defined by the resource server '{server.identifier}'.",
@@ -42,7 +42,7 @@ def check_grantable(
     if server.is_system and caller_scopes is not None:
         lacking = [value for value in scope if value not in caller_scopes]
         if lacking:
-            raise ManagementError(
+            raise ManagementApiError(
                 403,
                 "insufficient_scope",
                 "A grant for the Management API may carry only scopes the calling token "

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from scopegate.authserver.errors import ManagementError, safe_text
+from scopegate.authserver.errors import ManagementApiError, safe_text
 from scopegate.authserver.records import Page
 
 __all__ = ["MAX_PER_PAGE", "listing", "paging"]
@@ -22,8 +22,8 @@ MAX_PER_PAGE = 100
 _PAGING = frozenset({"page", "per_page", "include_totals"})
 
 
-def _query_error(message: str) -> ManagementError:
-    return ManagementError(400, "invalid_query_string", f"Query validation error: {message}")
+def _query_error(message: str) -> ManagementApiError:
+    return ManagementApiError(400, "invalid_query_string", f"Query validation error: {message}")
 
 
 def _integer(request: Request, name: str, default: int, low: int, high: int) -> int:

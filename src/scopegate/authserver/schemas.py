@@ -174,7 +174,7 @@ def parse_body(model: type[M], data: Any) -> M:
     """Validate ``data`` (parsed JSON) as ``model``.
 
     Raises:
-        ManagementError: 400 ``invalid_body`` naming the first problem.
+        ManagementApiError: 400 ``invalid_body`` naming the first problem.
     """
     if not isinstance(data, dict):
         raise bad_request("Payload validation error: 'Expected type object'.")

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import replace
 
 from scopegate.authserver.database import Database
-from scopegate.authserver.errors import ManagementError, conflict, not_found
+from scopegate.authserver.errors import ManagementApiError, conflict, not_found
 from scopegate.authserver.grants import GrantStore
 from scopegate.authserver.records import (
     Client,
@@ -35,8 +35,8 @@ from scopegate.authserver.rows import (
 __all__ = ["Store"]
 
 
-def _system_is_read_only() -> ManagementError:
-    return ManagementError(
+def _system_is_read_only() -> ManagementApiError:
+    return ManagementApiError(
         400, "operation_not_supported", "The Management API resource server cannot be changed."
     )
 
