@@ -26,7 +26,7 @@ from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.defaults import DEFAULT_DB
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
-from scopegate.authserver.management import ManagementApi
+from scopegate.authserver.management import ROUTES as MANAGEMENT_ROUTES
 from scopegate.authserver.oauth import TokenEndpoint
 from scopegate.authserver.records import ResourceServer
 from scopegate.authserver.store import Store
@@ -114,12 +114,13 @@ def create_app(
     # The middleware sits inside the sub-app's error middleware, as add_middleware
     # would put it, so it renders the BearerError a route guard raises.
     management = Starlette(
-        routes=ManagementApi(store).routes(),
+        routes=MANAGEMENT_ROUTES,
         middleware=[
             Middleware(BearerAuthMiddleware, settings=settings, error_renderer=render_bearer_error)
         ],
         exception_handlers=_HANDLERS,
     )
+    management.state.store = store
     tokens = TokenEndpoint(store, issuer)
 
     @asynccontextmanager

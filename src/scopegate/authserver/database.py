@@ -31,7 +31,7 @@ MEMORY = ":memory:"
 _FILE_MODE = 0o600
 _FOLDER_MODE = 0o700
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Seconds a write waits for another process's write lock before giving up (a 503).
 BUSY_TIMEOUT = 10.0
 
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS resource_servers (
     signing_secret TEXT NOT NULL,
     token_lifetime INTEGER NOT NULL,
     scopes TEXT NOT NULL,
-    is_system INTEGER NOT NULL DEFAULT 0
+    is_system INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS resource_servers_one_system
     ON resource_servers (is_system) WHERE is_system = 1;
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS clients (
     name TEXT NOT NULL,
     description TEXT,
     app_type TEXT NOT NULL,
-    secret_hash TEXT NOT NULL
+    secret_hash TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS client_grants (
     id TEXT PRIMARY KEY,
@@ -69,6 +71,15 @@ CREATE TABLE IF NOT EXISTS metadata (
     value TEXT NOT NULL
 );
 """
+
+# What takes a database written by version N to N + 1: a new table is one more
+# CREATE in _SCHEMA (and here, for older files), a new column an ALTER here.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE resource_servers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+    ),
+}
 
 
 class Database:
@@ -154,6 +165,11 @@ class Database:
                         f"db: {self.path} holds schema version {version}; this scopegate "
                         f"knows {SCHEMA_VERSION}. Upgrade scopegate to open it."
                     )
+                # A new file (version 0) gets the whole schema below; an older one, its
+                # migrations first.
+                for from_version in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
+                    for statement in _MIGRATIONS[from_version]:
+                        conn.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)

@@ -50,8 +50,8 @@ def check_grantable(
             )
 
 
-def _filter(audience: str | None, client_id: str | None) -> tuple[str, tuple[Any, ...]]:
-    clauses, params = [], []
+def _filter(audience: str | None, client_id: str | None, none: bool) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = ["1 = 0"] if none else [], []
     if audience is not None:
         clauses.append("r.identifier = ?")
         params.append(audience)
@@ -102,11 +102,20 @@ class GrantStore:
         return grant
 
     def search(
-        self, page: Page, *, audience: str | None = None, client_id: str | None = None
+        self,
+        page: Page,
+        *,
+        audience: str | None = None,
+        client_id: str | None = None,
+        none: bool = False,
     ) -> tuple[list[ClientGrant], int]:
-        """One page of the grants, filtered; and how many match in all."""
+        """One page of the grants, filtered; and how many match in all.
+
+        ``none`` matches no grant: a filter none here can pass, such as
+        ``allow_any_organization=true``.
+        """
         # Built from constant fragments only; every value is a bound parameter.
-        where, params = _filter(audience, client_id)
+        where, params = _filter(audience, client_id, none)
         select = f"{GRANT_SELECT}{where}"
         with self.db.read() as conn:
             rows = conn.execute(
@@ -116,6 +125,37 @@ class GrantStore:
             total = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
             count: int = total.fetchone()[0]
         return [grant_from_row(row) for row in rows], count
+
+    def checkpoint(
+        self,
+        start: str | None,
+        take: int,
+        *,
+        audience: str | None = None,
+        client_id: str | None = None,
+        none: bool = False,
+    ) -> tuple[list[ClientGrant], str | None]:
+        """Up to ``take`` grants from the one with id ``start`` on (the first, if None),
+        filtered; and the id the next page starts at (None after the last).
+
+        An unknown ``start`` gives an empty page.
+        """
+        where, params = _filter(audience, client_id, none)
+        if start is not None:
+            where += " AND " if where else " WHERE "
+            where += "g.rowid >= (SELECT rowid FROM client_grants WHERE id = ?)"
+            params = (*params, start)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"{GRANT_SELECT}{where} ORDER BY g.rowid LIMIT ?", (*params, take + 1)
+            ).fetchall()
+        grants = [grant_from_row(row) for row in rows]
+        return grants[:take], grants[take].id if len(grants) > take else None
+
+    def get(self, grant_id: str) -> ClientGrant:
+        """The grant with this id (404 if there is none)."""
+        with self.db.read() as conn:
+            return self._get(conn, grant_id)
 
     def find(self, client_id: str, audience: str) -> tuple[ClientGrant, ResourceServer] | None:
         """The grant of ``client_id`` for the API ``audience``, and that API."""

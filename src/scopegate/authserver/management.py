@@ -9,9 +9,10 @@ validated before any write, and each write is one store transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import cast
 
 from starlette.concurrency import run_in_threadpool
+from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,9 +25,14 @@ from scopegate.authserver.credentials import (
     new_signing_secret,
 )
 from scopegate.authserver.errors import not_found
-from scopegate.authserver.listing import listing, paging
+from scopegate.authserver.listing import Query, checkpoint_listing, listing, query_error, read_query
 from scopegate.authserver.payloads import read_json
-from scopegate.authserver.records import Client, ResourceServer, ResourceServerChanges
+from scopegate.authserver.records import (
+    Client,
+    ClientChanges,
+    ResourceServer,
+    ResourceServerChanges,
+)
 from scopegate.authserver.schemas import (
     ClientCreate,
     ClientGrantCreate,
@@ -39,7 +45,11 @@ from scopegate.authserver.schemas import (
 from scopegate.authserver.store import Store
 from scopegate.starlette import current_token, require_scope
 
-__all__ = ["ManagementApi"]
+__all__ = ["ROUTES"]
+
+
+def _store(request: Request) -> Store:
+    return cast(Store, request.app.state.store)
 
 
 def _no_content() -> Response:
@@ -52,55 +62,15 @@ def _caller_scopes(request: Request) -> frozenset[str]:
     return frozenset() if token is None else token.scopes
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+# Starlette's HTTPEndpoint: one route per path, a method per verb, and a 405
+# with an Allow header listing them for any other verb.
 
 
-def _route(path: str, **handlers: Endpoint) -> Route:
-    """One route per path, so that a 405 lists every method the path allows."""
-    if "GET" in handlers:
-        handlers["HEAD"] = handlers["GET"]
-
-    async def dispatch(request: Request) -> Response:
-        return await handlers[request.method](request)
-
-    return Route(path, dispatch, methods=list(handlers))
-
-
-class ManagementApi:
-    """The routes of the Management API over one :class:`Store`."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def routes(self) -> list[BaseRoute]:
-        rs, one_rs = "/resource-servers", "/resource-servers/{id:path}"
-        return [
-            _route(rs, POST=self.create_resource_server, GET=self.list_resource_servers),
-            _route(
-                one_rs,
-                GET=self.get_resource_server,
-                PATCH=self.update_resource_server,
-                DELETE=self.delete_resource_server,
-            ),
-            _route("/clients", POST=self.create_client, GET=self.list_clients),
-            _route(
-                "/clients/{id}",
-                GET=self.get_client,
-                PATCH=self.update_client,
-                DELETE=self.delete_client,
-            ),
-            _route("/client-grants", POST=self.create_client_grant, GET=self.list_client_grants),
-            _route(
-                "/client-grants/{id}",
-                PATCH=self.update_client_grant,
-                DELETE=self.delete_client_grant,
-            ),
-        ]
-
-    # -- resource servers ------------------------------------------------
+class ResourceServerList(HTTPEndpoint):
+    """``/resource-servers``."""
 
     @require_scope("create:resource_servers")
-    async def create_resource_server(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         body = parse_body(ResourceServerCreate, await read_json(request))
         server = ResourceServer(
             id=new_resource_server_id(),
@@ -109,87 +79,140 @@ class ManagementApi:
             signing_secret=body.signing_secret or new_signing_secret(),
             scopes=body.scope_definitions() or (),
             token_lifetime=body.token_lifetime,
+            settings=body.settings(),
         )
-        await run_in_threadpool(self.store.add_resource_server, server)
+        await run_in_threadpool(_store(request).add_resource_server, server)
         return JSONResponse(server.to_json(), status_code=201)
 
     @require_scope("read:resource_servers")
-    async def list_resource_servers(self, request: Request) -> Response:
-        page, totals = paging(request)
-        servers, total = await run_in_threadpool(self.store.resource_servers, page)
-        items = [server.to_json() for server in servers]
-        return listing("resource_servers", items, total, page, totals)
+    async def get(self, request: Request) -> Response:
+        query = read_query(request, ["identifiers"], fields=True, repeatable=["identifiers"])
+        identifiers = query.params.get("identifiers", [])
+        servers, total = await run_in_threadpool(
+            _store(request).resource_servers, query.page, identifiers
+        )
+        return listing("resource_servers", [s.to_json() for s in servers], total, query)
+
+
+class ResourceServerItem(HTTPEndpoint):
+    """``/resource-servers/{id}``: by ``id`` or by identifier."""
 
     @require_scope("read:resource_servers")
-    async def get_resource_server(self, request: Request) -> Response:
-        server = await run_in_threadpool(self.store.resource_server, request.path_params["id"])
+    async def get(self, request: Request) -> Response:
+        query = read_query(request, paging=False, fields=True)
+        server = await run_in_threadpool(_store(request).resource_server, request.path_params["id"])
         if server is None:
             raise not_found("resource_server")
-        return JSONResponse(server.to_json())
+        return JSONResponse(query.fields.apply(server.to_json()))
 
     @require_scope("update:resource_servers")
-    async def update_resource_server(self, request: Request) -> Response:
+    async def patch(self, request: Request) -> Response:
         body = parse_body(ResourceServerUpdate, await read_json(request))
         changes = ResourceServerChanges(
             name=body.name,
             scopes=body.scope_definitions(),
             token_lifetime=body.token_lifetime,
             signing_secret=body.signing_secret,
+            settings=body.settings(),
         )
         key = request.path_params["id"]
-        server = await run_in_threadpool(self.store.update_resource_server, key, changes)
+        server = await run_in_threadpool(_store(request).update_resource_server, key, changes)
         return JSONResponse(server.to_json())
 
     @require_scope("delete:resource_servers")
-    async def delete_resource_server(self, request: Request) -> Response:
-        await run_in_threadpool(self.store.delete_resource_server, request.path_params["id"])
+    async def delete(self, request: Request) -> Response:
+        await run_in_threadpool(_store(request).delete_resource_server, request.path_params["id"])
         return _no_content()
 
-    # -- clients ---------------------------------------------------------
+
+_CLIENT_FILTERS = ["is_global", "is_first_party", "app_type", "external_client_id"]
+_NO_SEARCH = {"q": "this server has no search; filter with app_type or is_first_party"}
+
+
+class ClientList(HTTPEndpoint):
+    """``/clients``."""
 
     @require_scope("create:clients")
-    async def create_client(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         body = parse_body(ClientCreate, await read_json(request))
         secret = new_client_secret()
-        secret_hash = await run_in_threadpool(hash_secret, secret)
-        client = Client(new_client_id(), body.name, secret_hash, body.description, body.app_type)
-        await run_in_threadpool(self.store.add_client, client)
+        client = Client(
+            new_client_id(),
+            body.name,
+            hash_secret(secret),
+            body.description,
+            body.app_type or "non_interactive",
+            body.settings(),
+        )
+        await run_in_threadpool(_store(request).add_client, client)
         return JSONResponse(client.to_json(client_secret=secret), status_code=201)
 
     @require_scope("read:clients")
-    async def list_clients(self, request: Request) -> Response:
-        page, totals = paging(request)
-        clients, total = await run_in_threadpool(self.store.clients, page)
-        return listing("clients", [client.to_json() for client in clients], total, page, totals)
+    async def get(self, request: Request) -> Response:
+        query = read_query(request, _CLIENT_FILTERS, fields=True, unsupported=_NO_SEARCH)
+        app_types = [t for t in (query.one("app_type") or "").split(",") if t]
+        # No client here is global or has an external id: those filters match none.
+        none = query.boolean("is_global") is True or query.one("external_client_id") is not None
+        clients, total = await run_in_threadpool(
+            lambda: _store(request).clients(
+                query.page,
+                app_types=app_types,
+                is_first_party=query.boolean("is_first_party"),
+                none=none,
+            )
+        )
+        return listing("clients", [client.to_json() for client in clients], total, query)
+
+
+class ClientItem(HTTPEndpoint):
+    """``/clients/{id}``."""
 
     @require_scope("read:clients")
-    async def get_client(self, request: Request) -> Response:
-        client = await run_in_threadpool(self.store.client, request.path_params["id"])
+    async def get(self, request: Request) -> Response:
+        query = read_query(request, paging=False, fields=True)
+        client = await run_in_threadpool(_store(request).client, request.path_params["id"])
         if client is None:
             raise not_found("client")
-        return JSONResponse(client.to_json())
+        return JSONResponse(query.fields.apply(client.to_json()))
 
     @require_scope("update:clients")
-    async def update_client(self, request: Request) -> Response:
+    async def patch(self, request: Request) -> Response:
         body = parse_body(ClientUpdate, await read_json(request))
+        changes = ClientChanges(body.name, body.description, body.settings())
         client_id = request.path_params["id"]
-        client = await run_in_threadpool(
-            self.store.update_client, client_id, body.name, body.description
-        )
+        client = await run_in_threadpool(_store(request).update_client, client_id, changes)
         return JSONResponse(client.to_json())
 
     @require_scope("delete:clients")
-    async def delete_client(self, request: Request) -> Response:
-        await run_in_threadpool(self.store.delete_client, request.path_params["id"])
+    async def delete(self, request: Request) -> Response:
+        await run_in_threadpool(_store(request).delete_client, request.path_params["id"])
         return _no_content()
 
-    # -- client grants ---------------------------------------------------
+
+_GRANT_FILTERS = ["audience", "client_id", "allow_any_organization", "subject_type", "default_for"]
+
+
+def _grants_match_none(query: Query) -> bool:
+    """True for filters no grant here passes: every grant is a client's own, for any
+    organization never, and the default of no group."""
+    subject = query.one("subject_type")
+    if subject not in (None, "client", "user"):
+        raise query_error("'subject_type' must be client or user.")
+    return (
+        query.boolean("allow_any_organization") is True
+        or subject == "user"
+        or query.one("default_for") is not None
+    )
+
+
+class ClientGrantList(HTTPEndpoint):
+    """``/client-grants``: offset pages, or checkpoints with ``from``/``take``."""
 
     @require_scope("create:client_grants")
-    async def create_client_grant(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         body = parse_body(ClientGrantCreate, await read_json(request))
         grant = await run_in_threadpool(
-            self.store.grants.add,
+            _store(request).grants.add,
             body.client_id,
             body.audience,
             body.scope,
@@ -198,25 +221,60 @@ class ManagementApi:
         return JSONResponse(grant.to_json(), status_code=201)
 
     @require_scope("read:client_grants")
-    async def list_client_grants(self, request: Request) -> Response:
-        page, totals = paging(request, frozenset({"audience", "client_id"}))
-        audience = request.query_params.get("audience")
-        client_id = request.query_params.get("client_id")
-        grants, total = await run_in_threadpool(
-            lambda: self.store.grants.search(page, audience=audience, client_id=client_id)
+    async def get(self, request: Request) -> Response:
+        query = read_query(request, _GRANT_FILTERS, checkpoint=True)
+        grants = _store(request).grants
+        audience, client_id = query.one("audience"), query.one("client_id")
+        none = _grants_match_none(query)
+        checkpoint = query.checkpoint
+        if checkpoint is not None:
+            page, next_id = await run_in_threadpool(
+                lambda: grants.checkpoint(
+                    checkpoint.start,
+                    checkpoint.take,
+                    audience=audience,
+                    client_id=client_id,
+                    none=none,
+                )
+            )
+            return checkpoint_listing("client_grants", [g.to_json() for g in page], next_id, query)
+        found, total = await run_in_threadpool(
+            lambda: grants.search(query.page, audience=audience, client_id=client_id, none=none)
         )
-        return listing("client_grants", [g.to_json() for g in grants], total, page, totals)
+        return listing("client_grants", [g.to_json() for g in found], total, query)
+
+
+class ClientGrantItem(HTTPEndpoint):
+    """``/client-grants/{id}``."""
+
+    @require_scope("read:client_grants")
+    async def get(self, request: Request) -> Response:
+        read_query(request, paging=False)
+        grant = await run_in_threadpool(_store(request).grants.get, request.path_params["id"])
+        return JSONResponse(grant.to_json())
 
     @require_scope("update:client_grants")
-    async def update_client_grant(self, request: Request) -> Response:
+    async def patch(self, request: Request) -> Response:
         body = parse_body(ClientGrantUpdate, await read_json(request))
-        grant_id = request.path_params["id"]
         grant = await run_in_threadpool(
-            self.store.grants.update, grant_id, body.scope, _caller_scopes(request)
+            _store(request).grants.update,
+            request.path_params["id"],
+            body.scope,
+            _caller_scopes(request),
         )
         return JSONResponse(grant.to_json())
 
     @require_scope("delete:client_grants")
-    async def delete_client_grant(self, request: Request) -> Response:
-        await run_in_threadpool(self.store.grants.delete, request.path_params["id"])
+    async def delete(self, request: Request) -> Response:
+        await run_in_threadpool(_store(request).grants.delete, request.path_params["id"])
         return _no_content()
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/resource-servers", ResourceServerList),
+    Route("/resource-servers/{id:path}", ResourceServerItem),
+    Route("/clients", ClientList),
+    Route("/clients/{id}", ClientItem),
+    Route("/client-grants", ClientGrantList),
+    Route("/client-grants/{id}", ClientGrantItem),
+]

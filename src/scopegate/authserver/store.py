@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
 
 from scopegate.authserver.database import Database
@@ -18,6 +19,7 @@ from scopegate.authserver.errors import ManagementApiError, conflict, not_found
 from scopegate.authserver.grants import GrantStore
 from scopegate.authserver.records import (
     Client,
+    ClientChanges,
     ClientGrant,
     Page,
     ResourceServer,
@@ -76,7 +78,7 @@ class Store:
                 raise conflict("A resource server with the same identifier already exists.")
             conn.execute(
                 "INSERT INTO resource_servers (id, identifier, name, signing_alg, signing_secret,"
-                " token_lifetime, scopes, is_system) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " token_lifetime, scopes, is_system, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     server.id,
                     server.identifier,
@@ -86,18 +88,28 @@ class Store:
                     server.token_lifetime,
                     scopes_json(server.scopes),
                     int(server.is_system),
+                    json.dumps(server.settings),
                 ),
             )
         return server
 
-    def resource_servers(self, page: Page) -> tuple[list[ResourceServer], int]:
-        """One page of the resource servers, oldest first; and how many there are."""
+    def resource_servers(
+        self, page: Page, identifiers: Sequence[str] = ()
+    ) -> tuple[list[ResourceServer], int]:
+        """One page of the resource servers, oldest first, only those with one of
+        ``identifiers`` if given; and how many match in all."""
+        where, params = "", tuple[str, ...]()
+        if identifiers:
+            where = f" WHERE identifier IN ({', '.join('?' * len(identifiers))})"
+            params = tuple(identifiers)
+        # Built from constant fragments only; every value is a bound parameter.
+        select = f"SELECT * FROM resource_servers{where}"  # noqa: S608
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM resource_servers ORDER BY rowid LIMIT ? OFFSET ?",
-                (page.size, page.offset),
+                f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (*params, page.size, page.offset)
             ).fetchall()
-            total: int = conn.execute("SELECT COUNT(*) FROM resource_servers").fetchone()[0]
+            count = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
+            total: int = count.fetchone()[0]
         return [server_from_row(row) for row in rows], total
 
     def update_resource_server(
@@ -116,15 +128,17 @@ class Store:
                 for name in ResourceServerChanges.__slots__
                 if (value := getattr(changes, name)) is not None
             }
+            updates["settings"] = {**server.settings, **(changes.settings or {})}
             server = replace(server, **updates)
             conn.execute(
                 "UPDATE resource_servers SET name = ?, scopes = ?, token_lifetime = ?,"
-                " signing_secret = ? WHERE id = ?",
+                " signing_secret = ?, settings = ? WHERE id = ?",
                 (
                     server.name,
                     scopes_json(server.scopes),
                     server.token_lifetime,
                     server.signing_secret,
+                    json.dumps(server.settings),
                     server.id,
                 ),
             )
@@ -186,32 +200,36 @@ class Store:
             if self.client(client.client_id) is not None:
                 raise conflict("A client with the same client_id already exists.")
             conn.execute(
-                "INSERT INTO clients (client_id, name, description, app_type, secret_hash)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO clients (client_id, name, description, app_type, secret_hash,"
+                " settings) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     client.client_id,
                     client.name,
                     client.description,
                     client.app_type,
                     client.secret_hash,
+                    json.dumps(client.settings),
                 ),
             )
         return client
 
-    def update_client(self, client_id: str, name: str | None, description: str | None) -> Client:
-        """Change a client's name or description (None leaves it as it is)."""
+    def update_client(self, client_id: str, changes: ClientChanges) -> Client:
+        """Apply ``changes`` to a client (404 if there is none)."""
         with self.db.write() as conn:
             client = self.client(client_id)
             if client is None:
                 raise not_found("client")
             client = replace(
                 client,
-                name=client.name if name is None else name,
-                description=client.description if description is None else description,
+                name=client.name if changes.name is None else changes.name,
+                description=(
+                    client.description if changes.description is None else changes.description
+                ),
+                settings={**client.settings, **(changes.settings or {})},
             )
             conn.execute(
-                "UPDATE clients SET name = ?, description = ? WHERE client_id = ?",
-                (client.name, client.description, client_id),
+                "UPDATE clients SET name = ?, description = ?, settings = ? WHERE client_id = ?",
+                (client.name, client.description, json.dumps(client.settings), client_id),
             )
         return client
 
@@ -257,13 +275,37 @@ class Store:
                 (new_hash, client_id, old_hash),
             )
 
-    def clients(self, page: Page) -> tuple[list[Client], int]:
-        """One page of the clients, oldest first; and how many there are."""
+    def clients(
+        self,
+        page: Page,
+        *,
+        app_types: Sequence[str] = (),
+        is_first_party: bool | None = None,
+        none: bool = False,
+    ) -> tuple[list[Client], int]:
+        """One page of the clients, oldest first, filtered; and how many match in all.
+
+        ``app_types`` keeps clients of those types; ``is_first_party`` those whose
+        flag is that (unset counts as true, Auth0's default); ``none`` matches none
+        (a filter no client here can pass, such as ``is_global=true``).
+        """
+        clauses = ["1 = 0"] if none else []
+        params: list[object] = []
+        if app_types:
+            clauses.append(f"app_type IN ({', '.join('?' * len(app_types))})")
+            params.extend(app_types)
+        if is_first_party is not None:
+            clauses.append("COALESCE(json_extract(settings, '$.is_first_party'), 1) = ?")
+            params.append(int(is_first_party))
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        # Built from constant fragments only; every value is a bound parameter.
+        select = f"SELECT * FROM clients{where}"  # noqa: S608
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM clients ORDER BY rowid LIMIT ? OFFSET ?", (page.size, page.offset)
+                f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (*params, page.size, page.offset)
             ).fetchall()
-            total: int = conn.execute("SELECT COUNT(*) FROM clients").fetchone()[0]
+            count = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
+            total: int = count.fetchone()[0]
         return [client_from_row(row) for row in rows], total
 
     def delete_client(self, client_id: str) -> None:
