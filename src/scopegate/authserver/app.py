@@ -24,7 +24,6 @@ from starlette.routing import Mount, Route
 
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
-from scopegate.authserver.defaults import DEFAULT_DB
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
 from scopegate.authserver.management import ROUTES as MANAGEMENT_ROUTES
 from scopegate.authserver.oauth import TokenEndpoint
@@ -33,7 +32,7 @@ from scopegate.authserver.store import Store
 from scopegate.errors import ConfigurationError
 from scopegate.settings import Settings
 
-__all__ = ["DEFAULT_DB", "create_app", "normalize_base_url"]
+__all__ = ["create_app", "normalize_base_url"]
 
 _HANDLERS: dict[Any, Any] = {
     AuthServerError: render_exception,
@@ -79,7 +78,7 @@ def _management_settings(system: ResourceServer, issuer: str) -> Settings:
 
 def create_app(
     base_url: str,
-    db: str = DEFAULT_DB,
+    db: str,
     management_client_id: str | None = None,
     management_client_secret: str | None = None,
 ) -> Starlette:
