@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from scopegate.authserver import ManagementCredentials, create_app
-from scopegate.authserver.store import Store
+from scopegate.authserver.storage import Store
 from scopegate.authserver.tls import TlsFiles
 
 STARTUP_TIMEOUT = 10.0

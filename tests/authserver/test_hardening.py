@@ -55,7 +55,7 @@ def test_new_clients_store_an_hmac_of_their_secret(live: Live, mgmt: httpx.Clien
 def test_a_legacy_scrypt_secret_works_once_then_is_an_hmac(live: Live, mgmt: httpx.Client) -> None:
     client = mgmt.post("/api/v2/clients", json={"name": "from an old database"}).json()
     secret = "an-operator-secret-from-before-the-hmac-" + "x" * 8
-    live.store.set_client_secret(client["client_id"], legacy_scrypt_hash(secret))
+    live.store.clients.set_secret(client["client_id"], legacy_scrypt_hash(secret))
     audience = live.audience
     mgmt.post(
         "/api/v2/client-grants",
@@ -306,7 +306,7 @@ def test_a_second_instance_cannot_move_the_first_ones_management_api(tmp_path: P
             "at http://127.0.0.1:1111/api/v2/; start this one with the same --base-url, or "
             "stop that one first"
         )
-        system = first.state.store.system_resource_server()
+        system = first.state.store.resource_servers.system()
         assert system.identifier == "http://127.0.0.1:1111/api/v2/"
         # The same base URL is fine: several processes may serve one database.
         create_app("http://127.0.0.1:1111", db).state.store.close()
@@ -318,3 +318,36 @@ def test_a_second_instance_cannot_move_the_first_ones_management_api(tmp_path: P
         assert moved.state.bootstrap.audience == "http://127.0.0.1:2222/api/v2/"
     finally:
         moved.state.store.close()
+
+
+# -- a token request is one read transaction -------------------------------------
+
+
+def test_a_token_request_is_one_read_transaction(
+    live: Live, mgmt: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = mgmt.post("/api/v2/clients", json={"name": "one read"}).json()
+    mgmt.post(
+        "/api/v2/client-grants",
+        json={"client_id": client["client_id"], "audience": live.audience, "scope": []},
+    )
+    db = live.store.db
+    opened: list[str] = []
+    for kind in ("read", "write"):
+        original = getattr(db, kind)
+
+        def counting(original: Any = original, kind: str = kind) -> Any:
+            opened.append(kind)
+            return original()
+
+        monkeypatch.setattr(db, kind, counting)
+    with httpx.Client(base_url=live.base_url) as http:
+        for secret, audience, status in [
+            (client["client_secret"], live.audience, 200),
+            (client["client_secret"] + "x", live.audience, 401),
+            (client["client_secret"], "urn:no-such-api", 403),
+        ]:
+            opened.clear()
+            body = client_credentials(client["client_id"], secret, audience)
+            assert http.post("/oauth/token", data=body).status_code == status
+            assert opened == ["read"], (status, opened)

@@ -19,7 +19,7 @@ from authserver.harness import (
 from authserver.test_credentials import legacy_scrypt_hash
 from scopegate import Settings, TokenVerifier
 from scopegate.authserver import create_app
-from scopegate.authserver.records import Page
+from scopegate.authserver.storage.records import Page
 from scopegate.errors import ConfigurationError
 
 GIVEN_ID = "operator-chosen-management-client"
@@ -95,7 +95,7 @@ def test_given_management_credentials_apply_on_every_start(tmp_path: Path) -> No
     with serve_db(db) as live:
         assert live.bootstrap.client_id == GIVEN_ID
         assert not live.bootstrap.created
-        clients, _ = live.store.clients(Page())
+        clients, _ = live.store.clients.list(Page())
         assert [client.client_id for client in clients] == [GIVEN_ID]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scopegate.authserver.errors import ManagementApiError
-from scopegate.authserver.schemas import (
+from scopegate.authserver.http.schemas import (
     ClientGrantCreate,
     ResourceServerCreate,
     ResourceServerUpdate,

@@ -25,10 +25,10 @@ from starlette.routing import Mount, Route
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
-from scopegate.authserver.management import ROUTES as MANAGEMENT_ROUTES
-from scopegate.authserver.oauth import TokenEndpoint
-from scopegate.authserver.records import ResourceServer
-from scopegate.authserver.store import Store
+from scopegate.authserver.http.management import ROUTES as MANAGEMENT_ROUTES
+from scopegate.authserver.http.token_endpoint import TokenEndpoint
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import ResourceServer
 from scopegate.errors import ConfigurationError
 from scopegate.settings import Settings
 

@@ -20,13 +20,13 @@ from scopegate.authserver.credentials import (
     new_resource_server_id,
     new_signing_secret,
 )
-from scopegate.authserver.records import (
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
     Client,
     ResourceServer,
     ResourceServerChanges,
     ScopeDefinition,
 )
-from scopegate.authserver.store import Store
 from scopegate.errors import ConfigurationError
 from scopegate.settings import MIN_SECRET_BYTES
 
@@ -82,10 +82,10 @@ def _check_given(client_id: str | None, client_secret: str | None) -> None:
 
 
 def _system_api(store: Store, identifier: str) -> ResourceServer:
-    system = store.system_resource_server()
+    system = store.resource_servers.system()
     if system is None:
         _check_free(store, identifier)
-        return store.add_resource_server(
+        return store.resource_servers.add(
             ResourceServer(
                 id=new_resource_server_id(),
                 name="Management API",
@@ -97,15 +97,15 @@ def _system_api(store: Store, identifier: str) -> ResourceServer:
         )
     if system.identifier != identifier:
         _check_free(store, identifier)
-        system = store.move_system_resource_server(identifier)
+        system = store.resource_servers.move_system(identifier)
     if system.scopes != _SCOPE_DEFINITIONS:
         changes = ResourceServerChanges(scopes=_SCOPE_DEFINITIONS)
-        system = store.update_resource_server(system.id, changes, system=True)
+        system = store.resource_servers.update(system.id, changes, system=True)
     return system
 
 
 def _check_free(store: Store, identifier: str) -> None:
-    taken = store.resource_server(identifier)
+    taken = store.resource_servers.get(identifier)
     if taken is not None and not taken.is_system:
         raise ConfigurationError(
             f"base_url: the Management API identifier {identifier} is already the identifier "
@@ -116,7 +116,7 @@ def _check_free(store: Store, identifier: str) -> None:
 
 def _check_alone(store: Store, identifier: str) -> None:
     """Moving the Management API is for a restart, never under another running instance."""
-    system = store.system_resource_server()
+    system = store.resource_servers.system()
     if system is None or system.identifier == identifier or store.db.only_user():
         return
     raise ConfigurationError(
@@ -150,7 +150,7 @@ def bootstrap(
     pending: tuple[str, str, str] | None = None
     if client_id is not None and client_secret is not None:
         pending = (client_id, client_secret, hash_secret(client_secret))
-    elif store.metadata(_CLIENT_KEY) is None:
+    elif store.metadata.get(_CLIENT_KEY) is None:
         new_id, new_secret = new_client_id(), new_client_secret()
         pending = (new_id, new_secret, hash_secret(new_secret))
     try:
@@ -170,19 +170,19 @@ def _bootstrap(
     given: bool,
 ) -> tuple[ResourceServer, ManagementCredentials]:
     system = _system_api(store, identifier)
-    store.prune_grants()
-    known = store.metadata(_CLIENT_KEY)
+    store.grants.prune_all()
+    known = store.metadata.get(_CLIENT_KEY)
     if pending is not None and (given or known is None):
         management_id, secret, secret_hash = pending
-        if store.client(management_id) is None:
-            store.add_client(Client(management_id, "Management API client", secret_hash))
+        if store.clients.get(management_id) is None:
+            store.clients.add(Client(management_id, "Management API client", secret_hash))
         else:
-            store.set_client_secret(management_id, secret_hash)
-        store.set_metadata(_CLIENT_KEY, management_id)
+            store.clients.set_secret(management_id, secret_hash)
+        store.metadata.set(_CLIENT_KEY, management_id)
         found: str | None = management_id
     else:  # bootstrapped before (perhaps by another process just now): shown then
         found, secret = known, None
-    if found is not None and store.client(found) is None:
+    if found is not None and store.clients.get(found) is None:
         found = None  # deleted through the API since
     if found is not None:
         store.grants.ensure(found, identifier, MANAGEMENT_SCOPES)

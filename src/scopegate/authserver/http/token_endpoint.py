@@ -29,9 +29,14 @@ from scopegate.authserver.credentials import (
     verify_secret,
 )
 from scopegate.authserver.errors import NO_STORE, OAuthError
-from scopegate.authserver.payloads import read_token_parameters
-from scopegate.authserver.records import CLIENT_CREDENTIALS, Client, ClientGrant, ResourceServer
-from scopegate.authserver.store import Store
+from scopegate.authserver.http.bodies import read_token_parameters
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
+    CLIENT_CREDENTIALS,
+    Client,
+    ClientGrant,
+    ResourceServer,
+)
 from scopegate.errors import SCOPE_TOKEN
 
 __all__ = ["TokenEndpoint"]
@@ -148,7 +153,7 @@ class TokenEndpoint:
         if client is None or not secret or not matches:
             raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge)
         if needs_rehash(stored):
-            self.store.rehash_client_secret(client.client_id, stored, hash_secret(secret))
+            self.store.clients.rehash_secret(client.client_id, stored, hash_secret(secret))
         if server is None:
             raise OAuthError(
                 "access_denied",

@@ -6,7 +6,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from scopegate.authserver.records import Client, ClientGrant, ResourceServer, ScopeDefinition
+from scopegate.authserver.storage.records import (
+    Client,
+    ClientGrant,
+    ResourceServer,
+    ScopeDefinition,
+)
 
 __all__ = [
     "GRANT_SELECT",

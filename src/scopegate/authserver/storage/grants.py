@@ -1,4 +1,4 @@
-"""Client grants in the store: which client may get tokens for which API, with which scopes.
+"""The ``client_grants`` table: which client may get tokens for which API, with which scopes.
 
 One grant per (client, API), enforced by a UNIQUE constraint and checked
 inside the write transaction, so racing creations give one grant and 409s.
@@ -13,12 +13,17 @@ from dataclasses import replace
 from typing import Any
 
 from scopegate.authserver.credentials import new_grant_id
-from scopegate.authserver.database import Database
 from scopegate.authserver.errors import ManagementApiError, conflict, not_found, safe_text
-from scopegate.authserver.records import ClientGrant, Page, ResourceServer
-from scopegate.authserver.rows import GRANT_SELECT, find_server, grant_from_row, server_from_row
+from scopegate.authserver.storage.database import Database
+from scopegate.authserver.storage.records import ClientGrant, Page, ResourceServer
+from scopegate.authserver.storage.rows import (
+    GRANT_SELECT,
+    find_server,
+    grant_from_row,
+    server_from_row,
+)
 
-__all__ = ["GrantStore", "check_grantable"]
+__all__ = ["GrantTable", "check_grantable", "prune_grants"]
 
 
 def check_grantable(
@@ -50,6 +55,25 @@ def check_grantable(
             )
 
 
+def prune_grants(conn: sqlite3.Connection, server: ResourceServer) -> None:
+    """Drop from the grants for ``server`` the scopes it no longer defines.
+
+    Grants keep within their API's scopes: a scope removed from the API is
+    removed from its grants too, so adding it back later grants it to no one.
+    """
+    defined = set(server.scope_values)
+    rows = conn.execute(
+        "SELECT id, scope FROM client_grants WHERE resource_server_id = ?", (server.id,)
+    ).fetchall()
+    for row in rows:
+        granted = json.loads(row["scope"])
+        kept = [scope for scope in granted if scope in defined]
+        if kept != granted:
+            conn.execute(
+                "UPDATE client_grants SET scope = ? WHERE id = ?", (json.dumps(kept), row["id"])
+            )
+
+
 def _filter(audience: str | None, client_id: str | None, none: bool) -> tuple[str, tuple[Any, ...]]:
     clauses, params = ["1 = 0"] if none else [], []
     if audience is not None:
@@ -61,7 +85,7 @@ def _filter(audience: str | None, client_id: str | None, none: bool) -> tuple[st
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
-class GrantStore:
+class GrantTable:
     """The ``client_grants`` table; every method is one transaction."""
 
     def __init__(self, db: Database) -> None:
@@ -194,6 +218,12 @@ class GrantStore:
                 self.add(client_id, audience, scope)
             else:
                 self.update(found[0].id, scope)
+
+    def prune_all(self) -> None:
+        """:func:`prune_grants` for every API (a database written before pruning existed)."""
+        with self.db.write() as conn:
+            for row in conn.execute("SELECT * FROM resource_servers").fetchall():
+                prune_grants(conn, server_from_row(row))
 
     def delete(self, grant_id: str) -> None:
         with self.db.write() as conn:

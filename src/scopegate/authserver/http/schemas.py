@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from scopegate.authserver.errors import bad_request, safe_text
-from scopegate.authserver.records import ScopeDefinition
+from scopegate.authserver.storage.records import ScopeDefinition
 from scopegate.errors import SCOPE_TOKEN
 from scopegate.settings import MIN_SECRET_BYTES
 

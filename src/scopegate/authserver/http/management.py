@@ -25,15 +25,15 @@ from scopegate.authserver.credentials import (
     new_signing_secret,
 )
 from scopegate.authserver.errors import not_found
-from scopegate.authserver.listing import Query, checkpoint_listing, listing, query_error, read_query
-from scopegate.authserver.payloads import read_json
-from scopegate.authserver.records import (
-    Client,
-    ClientChanges,
-    ResourceServer,
-    ResourceServerChanges,
+from scopegate.authserver.http.bodies import read_json
+from scopegate.authserver.http.listing import (
+    Query,
+    checkpoint_listing,
+    listing,
+    query_error,
+    read_query,
 )
-from scopegate.authserver.schemas import (
+from scopegate.authserver.http.schemas import (
     ClientCreate,
     ClientGrantCreate,
     ClientGrantUpdate,
@@ -42,7 +42,13 @@ from scopegate.authserver.schemas import (
     ResourceServerUpdate,
     parse_body,
 )
-from scopegate.authserver.store import Store
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
+    Client,
+    ClientChanges,
+    ResourceServer,
+    ResourceServerChanges,
+)
 from scopegate.starlette import current_token, require_scope
 
 __all__ = ["ROUTES"]
@@ -81,7 +87,7 @@ class ResourceServerList(HTTPEndpoint):
             token_lifetime=body.token_lifetime,
             settings=body.settings(),
         )
-        await run_in_threadpool(_store(request).add_resource_server, server)
+        await run_in_threadpool(_store(request).resource_servers.add, server)
         return JSONResponse(server.to_json(), status_code=201)
 
     @require_scope("read:resource_servers")
@@ -89,7 +95,7 @@ class ResourceServerList(HTTPEndpoint):
         query = read_query(request, ["identifiers"], fields=True, repeatable=["identifiers"])
         identifiers = query.params.get("identifiers", [])
         servers, total = await run_in_threadpool(
-            _store(request).resource_servers, query.page, identifiers
+            _store(request).resource_servers.list, query.page, identifiers
         )
         return listing("resource_servers", [s.to_json() for s in servers], total, query)
 
@@ -100,7 +106,9 @@ class ResourceServerItem(HTTPEndpoint):
     @require_scope("read:resource_servers")
     async def get(self, request: Request) -> Response:
         query = read_query(request, paging=False, fields=True)
-        server = await run_in_threadpool(_store(request).resource_server, request.path_params["id"])
+        server = await run_in_threadpool(
+            _store(request).resource_servers.get, request.path_params["id"]
+        )
         if server is None:
             raise not_found("resource_server")
         return JSONResponse(query.fields.apply(server.to_json()))
@@ -116,12 +124,12 @@ class ResourceServerItem(HTTPEndpoint):
             settings=body.settings(),
         )
         key = request.path_params["id"]
-        server = await run_in_threadpool(_store(request).update_resource_server, key, changes)
+        server = await run_in_threadpool(_store(request).resource_servers.update, key, changes)
         return JSONResponse(server.to_json())
 
     @require_scope("delete:resource_servers")
     async def delete(self, request: Request) -> Response:
-        await run_in_threadpool(_store(request).delete_resource_server, request.path_params["id"])
+        await run_in_threadpool(_store(request).resource_servers.delete, request.path_params["id"])
         return _no_content()
 
 
@@ -144,7 +152,7 @@ class ClientList(HTTPEndpoint):
             body.app_type or "non_interactive",
             body.settings(),
         )
-        await run_in_threadpool(_store(request).add_client, client)
+        await run_in_threadpool(_store(request).clients.add, client)
         return JSONResponse(client.to_json(client_secret=secret), status_code=201)
 
     @require_scope("read:clients")
@@ -154,7 +162,7 @@ class ClientList(HTTPEndpoint):
         # No client here is global or has an external id: those filters match none.
         none = query.boolean("is_global") is True or query.one("external_client_id") is not None
         clients, total = await run_in_threadpool(
-            lambda: _store(request).clients(
+            lambda: _store(request).clients.list(
                 query.page,
                 app_types=app_types,
                 is_first_party=query.boolean("is_first_party"),
@@ -170,7 +178,7 @@ class ClientItem(HTTPEndpoint):
     @require_scope("read:clients")
     async def get(self, request: Request) -> Response:
         query = read_query(request, paging=False, fields=True)
-        client = await run_in_threadpool(_store(request).client, request.path_params["id"])
+        client = await run_in_threadpool(_store(request).clients.get, request.path_params["id"])
         if client is None:
             raise not_found("client")
         return JSONResponse(query.fields.apply(client.to_json()))
@@ -180,12 +188,12 @@ class ClientItem(HTTPEndpoint):
         body = parse_body(ClientUpdate, await read_json(request))
         changes = ClientChanges(body.name, body.description, body.settings())
         client_id = request.path_params["id"]
-        client = await run_in_threadpool(_store(request).update_client, client_id, changes)
+        client = await run_in_threadpool(_store(request).clients.update, client_id, changes)
         return JSONResponse(client.to_json())
 
     @require_scope("delete:clients")
     async def delete(self, request: Request) -> Response:
-        await run_in_threadpool(_store(request).delete_client, request.path_params["id"])
+        await run_in_threadpool(_store(request).clients.delete, request.path_params["id"])
         return _no_content()
 
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from scopegate.authserver.errors import ManagementApiError, safe_text
-from scopegate.authserver.records import Page
+from scopegate.authserver.storage.records import Page
 
 __all__ = [
     "MAX_PER_PAGE",
