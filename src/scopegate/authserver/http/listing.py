@@ -35,17 +35,19 @@ __all__ = [
     "Query",
     "checkpoint_listing",
     "listing",
+    "query_error",
     "read_query",
 ]
 
 MAX_PER_PAGE = 100
 _MAX_IDENTIFIERS = 10
-PAGING = frozenset({"page", "per_page", "include_totals"})
-FIELDS = frozenset({"fields", "include_fields"})
-CHECKPOINT = frozenset({"from", "take"})
+_PAGING = frozenset({"page", "per_page", "include_totals"})
+_FIELDS = frozenset({"fields", "include_fields"})
+_CHECKPOINT = frozenset({"from", "take"})
 
 
 def query_error(message: str) -> ManagementApiError:
+    """A 400 ``invalid_query_string``, worded as Auth0 words it."""
     return ManagementApiError(400, "invalid_query_string", f"Query validation error: {message}")
 
 
@@ -123,8 +125,8 @@ def read_query(
         repeatable: parameters that may appear more than once (``identifiers``).
         unsupported: documented parameters refused here, with the reason.
     """
-    allowed = set(filters) | (PAGING if paging else set()) | (FIELDS if fields else set())
-    allowed |= CHECKPOINT if checkpoint else set()
+    allowed = set(filters) | (_PAGING if paging else set()) | (_FIELDS if fields else set())
+    allowed |= _CHECKPOINT if checkpoint else set()
     multi = set(repeatable)
     params: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
@@ -141,7 +143,7 @@ def read_query(
         _integer(query.one("per_page"), "per_page", 50, 1, MAX_PER_PAGE),
     )
     found_checkpoint = None
-    if checkpoint and CHECKPOINT & params.keys():
+    if checkpoint and _CHECKPOINT & params.keys():
         if {"page", "per_page"} & params.keys():
             raise query_error("use 'page' and 'per_page', or 'from' and 'take', not both.")
         start = query.one("from") or None
