@@ -133,7 +133,9 @@ class TokenEndpoint:
         client, grant, server = await run_in_threadpool(
             self._authenticate, client_id, secret or "", audience, challenge
         )
-        scopes = _requested_scopes(params.get("scope"), self._available(grant, server))
+        # The store keeps every grant within its API's scopes (it prunes a grant
+        # when its API drops a scope), so what is granted is what may be issued.
+        scopes = _requested_scopes(params.get("scope"), grant.scope)
         return self._issue(client, server, scopes)
 
     def _authenticate(
@@ -167,12 +169,6 @@ class TokenEndpoint:
                 403,
             )
         return client, grant, server
-
-    @staticmethod
-    def _available(grant: ClientGrant, server: ResourceServer) -> tuple[str, ...]:
-        # The store keeps every grant within its API's scopes (it prunes a grant
-        # when its API drops a scope), so what is granted is what is defined.
-        return grant.scope
 
     def _issue(self, client: Client, server: ResourceServer, scopes: tuple[str, ...]) -> Response:
         issued_at = int(self.clock())
