@@ -193,3 +193,52 @@ def test_client_needs_no_web_framework() -> None:
         "in {'starlette','fastapi','flask','werkzeug'}))"
     )
     assert loaded == "[]"
+
+
+# The local authorization server's parts (STYLE.md point 14): its errors and
+# credentials below storage, storage below the HTTP surface, and the process
+# (bootstrap, TLS, the app's wiring, serving) on top. Within a part, anything goes.
+AUTHSERVER = PACKAGE / "authserver"
+AUTHSERVER_PARTS = {
+    "errors": 0,
+    "credentials": 0,
+    "storage": 1,
+    "http": 2,
+    "bootstrap": 3,
+    "tls": 3,
+    "app": 4,
+    "server": 5,
+    "__init__": 5,
+    "__main__": 6,
+}
+
+
+def _authserver_part(name: str) -> str:
+    """``storage`` for ``scopegate.authserver.storage.grants``, ``app`` for ``...app``."""
+    return name.split(".")[2] if name.count(".") >= 2 else "__init__"
+
+
+AUTHSERVER_MODULES = sorted(
+    str(path.relative_to(PACKAGE).with_suffix("")) for path in AUTHSERVER.rglob("*.py")
+)
+
+
+def test_every_authserver_module_has_a_part() -> None:
+    parts = {
+        path.relative_to(AUTHSERVER).parts[0].removesuffix(".py")
+        for path in AUTHSERVER.rglob("*.py")
+    }
+    assert parts == set(AUTHSERVER_PARTS), "place each new part of the authserver here"
+
+
+@pytest.mark.parametrize("module", AUTHSERVER_MODULES)
+def test_authserver_parts_import_only_downward(module: str) -> None:
+    own = module.split("/")[1].removesuffix(".py") if "/" in module else "__init__"
+    level = AUTHSERVER_PARTS[own]
+    upward = {
+        name
+        for name in imported_modules(module)
+        if name.startswith("scopegate.authserver")
+        and AUTHSERVER_PARTS[_authserver_part(name)] > level
+    }
+    assert upward == set()

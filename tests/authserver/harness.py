@@ -15,7 +15,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from scopegate.authserver import ManagementCredentials, create_app
-from scopegate.authserver.store import Store
+from scopegate.authserver.storage import Store
+from scopegate.authserver.tls import TlsFiles
 
 STARTUP_TIMEOUT = 10.0
 SAMPLE_API = {
@@ -53,15 +54,24 @@ class Live:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], Starlette]) -> Iterator[Live]:
-    """Bind a free port, build the app for that base URL, serve it until the block ends."""
+def serve(make_app: Callable[[str], Starlette], tls: TlsFiles | None = None) -> Iterator[Live]:
+    """Bind a free port, build the app for that base URL, serve it until the block ends
+    (over HTTPS with ``tls``)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # Accepted connections inherit it; without it every response waits for a delayed ACK.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    scheme = "http" if tls is None else "https"
+    base_url = f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
     app = make_app(base_url)
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        ws="none",
+        lifespan="on",
+        ssl_certfile=None if tls is None else str(tls.certfile),
+        ssl_keyfile=None if tls is None else str(tls.keyfile),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

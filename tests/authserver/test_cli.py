@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import ssl
+import stat
 import subprocess
 import sys
 import threading
@@ -156,4 +158,76 @@ def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> No
         check=False,
     )
     assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_tls_makes_a_certificate_once_and_serves_https(tmp_path: Path) -> None:
+    db = str(tmp_path / "tls.db")
+    port = free_port()
+    base_url = f"https://127.0.0.1:{port}"
+    for first in (True, False):
+        with authserver("--port", str(port), "--db", db, "--tls") as server:
+            lines = server.read_until(
+                "scopegate authserver: management client" if not first else "token URL:"
+            )
+            made = "scopegate authserver: made a certificate for 127.0.0.1, ::1 and localhost: "
+            reused = "scopegate authserver: TLS: "
+            assert lines[0] == (made if first else reused) + f"{db}-cert.pem (key {db}-key.pem)"
+            assert lines[1] == f"  trust its CA:  {db}-ca.pem"
+            assert f"NODE_EXTRA_CA_CERTS={db}-ca.pem" in lines[2]
+            if first:
+                assert field(lines, "audience") == f"{base_url}/api/v2/"
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                try:
+                    response = httpx.post(
+                        f"{base_url}/oauth/token",
+                        data={},
+                        verify=ssl.create_default_context(cafile=f"{db}-ca.pem"),
+                        timeout=2.0,
+                    )
+                    break
+                except httpx.ConnectError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            assert response.status_code == 400
+            assert response.json()["error"] == "invalid_request"
+            for name in ("localhost", "127.0.0.1"):
+                with pytest.raises(httpx.ConnectError):  # not trusted without the CA
+                    httpx.post(f"https://{name}:{port}/oauth/token", data={}, timeout=2.0)
+    assert stat.S_IMODE(os.stat(f"{db}-key.pem").st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--db", ":memory:", "--tls"],
+            "scopegate authserver: error: tls: --tls keeps its certificate beside the database",
+            id="tls-in-memory",
+        ),
+        pytest.param(
+            ["--certfile", "/nonexistent.pem"],
+            "scopegate authserver: error: tls: --certfile and --keyfile go together",
+            id="certfile-alone",
+        ),
+        pytest.param(
+            ["--certfile", "/nonexistent.pem", "--keyfile", "/nonexistent-key.pem"],
+            "scopegate authserver: error: tls: cannot use --certfile /nonexistent.pem",
+            id="missing-files",
+        ),
+    ],
+)
+def test_bad_tls_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert message in result.stderr

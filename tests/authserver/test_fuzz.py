@@ -239,18 +239,47 @@ def test_junk_bytes_to_the_token_endpoint(
     assert set(response.json()) == {"error", "error_description"}
 
 
+QUERY_NAMES = [
+    "page",
+    "per_page",
+    "include_totals",
+    "audience",
+    "client_id",
+    "from",
+    "take",
+    "fields",
+    "include_fields",
+    "identifiers",
+    "app_type",
+    "is_first_party",
+    "is_global",
+    "allow_any_organization",
+    "subject_type",
+    "q",
+]
+
+
 @FUZZ
 @given(
-    query=st.dictionaries(
-        st.sampled_from(["page", "per_page", "include_totals", "audience", "client_id"])
-        | st.text(max_size=8),
-        st.text(max_size=12) | st.integers(-5, 10**12).map(str),
-        max_size=4,
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(QUERY_NAMES) | st.text(max_size=8),
+            st.text(max_size=12)
+            | st.integers(-5, 10**12).map(str)
+            | st.sampled_from(["true", "false", "client", "user", "id,name", "cgr_x", ""]),
+        ),
+        max_size=5,
     )
 )
-def test_junk_queries_to_the_lists(mgmt: httpx.Client, query: dict[str, str]) -> None:
-    for path in ("/api/v2/resource-servers", "/api/v2/clients", "/api/v2/client-grants"):
+def test_junk_queries_to_the_lists(mgmt: httpx.Client, query: list[tuple[str, str]]) -> None:
+    for path in (
+        "/api/v2/resource-servers",
+        "/api/v2/clients",
+        "/api/v2/client-grants",
+        "/api/v2/clients/no-such-client",
+        "/api/v2/resource-servers/urn:x",
+    ):
         response = mgmt.get(path, params=query)
-        assert response.status_code in (200, 400), response.text
+        assert response.status_code in (200, 400, 404), response.text
         if response.status_code == 400:
             assert response.json()["errorCode"] == "invalid_query_string"

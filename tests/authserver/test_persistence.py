@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -15,9 +16,10 @@ from authserver.harness import (
     management_token,
     serve_db,
 )
+from authserver.test_credentials import legacy_scrypt_hash
 from scopegate import Settings, TokenVerifier
 from scopegate.authserver import create_app
-from scopegate.authserver.records import Page
+from scopegate.authserver.storage.records import Page
 from scopegate.errors import ConfigurationError
 
 GIVEN_ID = "operator-chosen-management-client"
@@ -93,7 +95,7 @@ def test_given_management_credentials_apply_on_every_start(tmp_path: Path) -> No
     with serve_db(db) as live:
         assert live.bootstrap.client_id == GIVEN_ID
         assert not live.bootstrap.created
-        clients, _ = live.store.clients(Page())
+        clients, _ = live.store.clients.list(Page())
         assert [client.client_id for client in clients] == [GIVEN_ID]
 
 
@@ -116,3 +118,49 @@ def test_bad_given_credentials_are_configuration_errors(
 def test_bad_base_url_is_a_configuration_error(base_url: str) -> None:
     with pytest.raises(ConfigurationError, match="base_url"):
         create_app(base_url, ":memory:")
+
+
+# The schema scopegate wrote before version 2, and a client hashed with scrypt.
+SCHEMA_V1 = """
+CREATE TABLE resource_servers (id TEXT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL, signing_alg TEXT NOT NULL, signing_secret TEXT NOT NULL,
+    token_lifetime INTEGER NOT NULL, scopes TEXT NOT NULL, is_system INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX resource_servers_one_system ON resource_servers (is_system)
+    WHERE is_system = 1;
+CREATE TABLE clients (client_id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT,
+    app_type TEXT NOT NULL, secret_hash TEXT NOT NULL);
+CREATE TABLE client_grants (id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    resource_server_id TEXT NOT NULL REFERENCES resource_servers (id) ON DELETE CASCADE,
+    scope TEXT NOT NULL, UNIQUE (client_id, resource_server_id));
+CREATE INDEX client_grants_by_resource_server ON client_grants (resource_server_id);
+CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_version_1_database_is_migrated_and_its_scrypt_secrets_still_work(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(SCHEMA_V1)
+        conn.execute(
+            "INSERT INTO clients VALUES (?, ?, NULL, 'non_interactive', ?)",
+            (GIVEN_ID, "Management API client", legacy_scrypt_hash(GIVEN_SECRET)),
+        )
+        conn.execute("INSERT INTO metadata VALUES ('management_client_id', ?)", (GIVEN_ID,))
+    conn.close()
+    with serve_db(str(db)) as live:
+        assert live.bootstrap.client_id == GIVEN_ID
+        with httpx.Client(base_url=live.base_url) as http:
+            token = management_token(http, live, GIVEN_ID, GIVEN_SECRET)
+            created = http.post(
+                "/api/v2/clients",
+                json={"name": "new", "is_first_party": False},
+                headers=bearer(token),
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["is_first_party"] is False
+        with live.store.db.read() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2

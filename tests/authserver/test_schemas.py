@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scopegate.authserver.errors import ManagementError
-from scopegate.authserver.schemas import (
+from scopegate.authserver.errors import ManagementApiError
+from scopegate.authserver.http.schemas import (
     ClientGrantCreate,
     ResourceServerCreate,
     ResourceServerUpdate,
@@ -45,7 +45,7 @@ def test_absolute_uris_are_identifiers(identifier: str) -> None:
     ],
 )
 def test_other_strings_are_not(identifier: str) -> None:
-    with pytest.raises(ManagementError) as caught:
+    with pytest.raises(ManagementApiError) as caught:
         parse_body(ResourceServerCreate, {"identifier": identifier})
     assert caught.value.status_code == 400
     assert caught.value.error_code == "invalid_body"
@@ -53,7 +53,7 @@ def test_other_strings_are_not(identifier: str) -> None:
 
 
 def test_update_refuses_the_identifier() -> None:
-    with pytest.raises(ManagementError) as caught:
+    with pytest.raises(ManagementApiError) as caught:
         parse_body(ResourceServerUpdate, {"identifier": "urn:x"})
     assert caught.value.message == (
         "Payload validation error: 'Additional properties not allowed: identifier'."
@@ -62,14 +62,14 @@ def test_update_refuses_the_identifier() -> None:
 
 def test_messages_never_echo_values() -> None:
     secret = "not-a-valid-secret-because-it-has spaces-in-it"
-    with pytest.raises(ManagementError) as caught:
+    with pytest.raises(ManagementApiError) as caught:
         parse_body(ResourceServerCreate, {"identifier": "urn:x", "signing_secret": secret})
     assert secret not in caught.value.message
 
 
 @pytest.mark.parametrize("name", ["\ud800", "k" * 300], ids=["surrogate", "long"])
 def test_odd_property_names_give_short_utf8_messages(name: str) -> None:
-    with pytest.raises(ManagementError) as caught:
+    with pytest.raises(ManagementApiError) as caught:
         parse_body(ClientGrantCreate, {name: 1})
     caught.value.message.encode("utf-8")
     assert len(caught.value.message) < 250

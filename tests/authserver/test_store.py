@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from scopegate.authserver.errors import ManagementError
-from scopegate.authserver.records import (
+from scopegate.authserver.errors import ManagementApiError
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
     Client,
     Page,
     ResourceServer,
     ResourceServerChanges,
     ScopeDefinition,
 )
-from scopegate.authserver.store import Store
 from scopegate.errors import ConfigurationError
 
 
@@ -40,14 +40,14 @@ def store() -> Iterator[Store]:
 
 def test_memory_store_is_shared_across_threads(store: Store) -> None:
     def add(index: int) -> None:
-        store.add_client(Client(f"client-{index}", "c", "hash"))
+        store.clients.add(Client(f"client-{index}", "c", "hash"))
 
     threads = [threading.Thread(target=add, args=(i,)) for i in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    clients, total = store.clients(Page(size=100))
+    clients, total = store.clients.list(Page(size=100))
     assert total == 20
     assert sorted(c.client_id for c in clients) == sorted(f"client-{i}" for i in range(20))
 
@@ -55,42 +55,42 @@ def test_memory_store_is_shared_across_threads(store: Store) -> None:
 def test_a_failure_rolls_back_the_outermost_transaction(store: Store) -> None:
     def several_writes() -> None:
         with store.db.write():
-            store.add_resource_server(api("urn:a", "s"))
-            store.add_client(Client("c1", "c", "hash"))
+            store.resource_servers.add(api("urn:a", "s"))
+            store.clients.add(Client("c1", "c", "hash"))
             store.grants.add("c1", "urn:a", ["s"])
             store.grants.add("c1", "urn:a", ["s"])  # 409: everything above is undone
 
-    with pytest.raises(ManagementError):
+    with pytest.raises(ManagementApiError):
         several_writes()
-    assert store.resource_server("urn:a") is None
-    assert store.client("c1") is None
+    assert store.resource_servers.get("urn:a") is None
+    assert store.clients.get("c1") is None
     assert store.grants.search(Page()) == ([], 0)
 
 
 def test_the_store_is_usable_after_a_rollback(store: Store) -> None:
     def failing_write() -> None:
         with store.db.write():
-            store.add_client(Client("c1", "c", "hash"))
+            store.clients.add(Client("c1", "c", "hash"))
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         failing_write()
-    store.add_client(Client("c1", "c", "hash"))
-    assert store.client("c1") is not None
+    store.clients.add(Client("c1", "c", "hash"))
+    assert store.clients.get("c1") is not None
 
 
 def test_identifier_lookup_and_conflict(store: Store) -> None:
-    server = store.add_resource_server(api("https://my-api-urn", "a"))
-    assert store.resource_server(server.id) == server
-    assert store.resource_server("https://my-api-urn") == server
-    with pytest.raises(ManagementError) as caught:
-        store.add_resource_server(api("https://my-api-urn"))
+    server = store.resource_servers.add(api("https://my-api-urn", "a"))
+    assert store.resource_servers.get(server.id) == server
+    assert store.resource_servers.get("https://my-api-urn") == server
+    with pytest.raises(ManagementApiError) as caught:
+        store.resource_servers.add(api("https://my-api-urn"))
     assert caught.value.status_code == 409
 
 
 def test_update_keeps_what_it_does_not_change(store: Store) -> None:
-    server = store.add_resource_server(api("urn:a", "x"))
-    updated = store.update_resource_server("urn:a", ResourceServerChanges(token_lifetime=60))
+    server = store.resource_servers.add(api("urn:a", "x"))
+    updated = store.resource_servers.update("urn:a", ResourceServerChanges(token_lifetime=60))
     assert updated == ResourceServer(
         id=server.id,
         name=server.name,
@@ -99,28 +99,28 @@ def test_update_keeps_what_it_does_not_change(store: Store) -> None:
         scopes=server.scopes,
         token_lifetime=60,
     )
-    assert store.resource_server("urn:a") == updated
+    assert store.resource_servers.get("urn:a") == updated
 
 
 def test_deletes_cascade_to_grants(store: Store) -> None:
-    store.add_resource_server(api("urn:a", "s"))
-    store.add_resource_server(api("urn:b", "s"))
-    store.add_client(Client("c1", "c", "hash"))
+    store.resource_servers.add(api("urn:a", "s"))
+    store.resource_servers.add(api("urn:b", "s"))
+    store.clients.add(Client("c1", "c", "hash"))
     store.grants.add("c1", "urn:a", ["s"])
     store.grants.add("c1", "urn:b", [])
-    store.delete_resource_server("urn:a")
+    store.resource_servers.delete("urn:a")
     assert [g.audience for g in store.grants.search(Page())[0]] == ["urn:b"]
-    store.delete_client("c1")
+    store.clients.delete("c1")
     assert store.grants.search(Page()) == ([], 0)
 
 
 def test_file_store_survives_reopening(tmp_path: Path) -> None:
     path = str(tmp_path / "a.db")
     first = Store(path)
-    first.add_resource_server(api("urn:a", "s"))
+    first.resource_servers.add(api("urn:a", "s"))
     first.close()
     second = Store(path)
-    assert second.resource_server("urn:a") == api("urn:a", "s")
+    assert second.resource_servers.get("urn:a") == api("urn:a", "s")
     second.close()
 
 

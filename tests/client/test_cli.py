@@ -177,8 +177,8 @@ def test_a_token_option(server: AuthServer, tmp_path: Path) -> None:
     # The variable: a bad token is refused by the server, on one line.
     message = refused(["api", "list", "--server", server.url], env, tmp_path, 1)
     assert message == (
-        "scopegate api list: error: the server refused: 401 invalid_token: "
-        "The access token is malformed"
+        "scopegate api list: error: the server refused: 401 Unauthorized: "
+        "The access token is malformed (invalid_token)"
     )
 
 

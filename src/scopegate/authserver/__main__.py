@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from scopegate.authserver.cli import main
+from scopegate.cli.authserver import main
 
 if __name__ == "__main__":
     sys.exit(main())

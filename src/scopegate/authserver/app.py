@@ -3,9 +3,9 @@
 ``/oauth/token`` is public. ``/api/v2`` is a sub-app behind scopegate's own
 :class:`~scopegate.asgi.BearerAuthMiddleware`, configured with the Management
 API's signing secret and identifier: the Management API is a resource server
-protected like any other, and its 401 and 403 answers are scopegate's (an
-RFC 6750 challenge and an ``error``/``error_description`` body, where Auth0
-sends ``statusCode``/``error``/``message``).
+protected like any other. Its 401 and 403 answers keep scopegate's RFC 6750
+status and challenge, with an Auth0-shaped body (``statusCode``, ``error``,
+``message``, ``errorCode``) from the middleware's ``error_renderer`` hook.
 """
 
 from __future__ import annotations
@@ -19,24 +19,25 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
-from scopegate.authserver.defaults import DEFAULT_DB
-from scopegate.authserver.errors import AuthServerError, render_exception
-from scopegate.authserver.management import ManagementApi
-from scopegate.authserver.oauth import TokenEndpoint
-from scopegate.authserver.records import ResourceServer
-from scopegate.authserver.store import Store
+from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
+from scopegate.authserver.http.management import ROUTES as MANAGEMENT_ROUTES
+from scopegate.authserver.http.token_endpoint import TokenEndpoint
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import ResourceServer
 from scopegate.errors import ConfigurationError
 from scopegate.settings import Settings
 
-__all__ = ["DEFAULT_DB", "create_app", "normalize_base_url"]
+__all__ = ["create_app", "normalize_base_url"]
 
 _HANDLERS: dict[Any, Any] = {
     AuthServerError: render_exception,
     HTTPException: render_exception,
+    ClientDisconnect: render_exception,
     sqlite3.OperationalError: render_exception,
     Exception: render_exception,
 }
@@ -68,7 +69,7 @@ def _management_settings(system: ResourceServer, issuer: str) -> Settings:
 
 def create_app(
     base_url: str,
-    db: str = DEFAULT_DB,
+    db: str,
     management_client_id: str | None = None,
     management_client_secret: str | None = None,
 ) -> Starlette:
@@ -103,10 +104,13 @@ def create_app(
     # The middleware sits inside the sub-app's error middleware, as add_middleware
     # would put it, so it renders the BearerError a route guard raises.
     management = Starlette(
-        routes=ManagementApi(store).routes(),
-        middleware=[Middleware(BearerAuthMiddleware, settings=settings)],
+        routes=MANAGEMENT_ROUTES,
+        middleware=[
+            Middleware(BearerAuthMiddleware, settings=settings, error_renderer=render_bearer_error)
+        ],
         exception_handlers=_HANDLERS,
     )
+    management.state.store = store
     tokens = TokenEndpoint(store, issuer)
 
     @asynccontextmanager

@@ -20,13 +20,13 @@ from scopegate.authserver.credentials import (
     new_resource_server_id,
     new_signing_secret,
 )
-from scopegate.authserver.records import (
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
     Client,
     ResourceServer,
     ResourceServerChanges,
     ScopeDefinition,
 )
-from scopegate.authserver.store import Store
 from scopegate.errors import ConfigurationError
 from scopegate.settings import MIN_SECRET_BYTES
 
@@ -82,9 +82,10 @@ def _check_given(client_id: str | None, client_secret: str | None) -> None:
 
 
 def _system_api(store: Store, identifier: str) -> ResourceServer:
-    system = store.system_resource_server()
+    system = store.resource_servers.system()
     if system is None:
-        return store.add_resource_server(
+        _check_free(store, identifier)
+        return store.resource_servers.add(
             ResourceServer(
                 id=new_resource_server_id(),
                 name="Management API",
@@ -94,11 +95,35 @@ def _system_api(store: Store, identifier: str) -> ResourceServer:
                 is_system=True,
             )
         )
-    system = store.move_system_resource_server(identifier)
+    if system.identifier != identifier:
+        _check_free(store, identifier)
+        system = store.resource_servers.move_system(identifier)
     if system.scopes != _SCOPE_DEFINITIONS:
         changes = ResourceServerChanges(scopes=_SCOPE_DEFINITIONS)
-        system = store.update_resource_server(system.id, changes, system=True)
+        system = store.resource_servers.update(system.id, changes, system=True)
     return system
+
+
+def _check_free(store: Store, identifier: str) -> None:
+    taken = store.resource_servers.get(identifier)
+    if taken is not None and not taken.is_system:
+        raise ConfigurationError(
+            f"base_url: the Management API identifier {identifier} is already the identifier "
+            f"of the API {taken.name!r} in {store.db.path}; choose another --base-url, "
+            "or delete that API first"
+        )
+
+
+def _check_alone(store: Store, identifier: str) -> None:
+    """Moving the Management API is for a restart, never under another running instance."""
+    system = store.resource_servers.system()
+    if system is None or system.identifier == identifier or store.db.only_user():
+        return
+    raise ConfigurationError(
+        f"base_url: another scopegate authserver is serving {store.db.path} with the "
+        f"Management API at {system.identifier}; start this one with the same --base-url, "
+        "or stop that one first"
+    )
 
 
 def bootstrap(
@@ -125,26 +150,42 @@ def bootstrap(
     pending: tuple[str, str, str] | None = None
     if client_id is not None and client_secret is not None:
         pending = (client_id, client_secret, hash_secret(client_secret))
-    elif store.metadata(_CLIENT_KEY) is None:
+    elif store.metadata.get(_CLIENT_KEY) is None:
         new_id, new_secret = new_client_id(), new_client_secret()
         pending = (new_id, new_secret, hash_secret(new_secret))
-    with store.db.write():
-        system = _system_api(store, identifier)
-        known = store.metadata(_CLIENT_KEY)
-        if pending is not None and (given or known is None):
-            management_id, secret, secret_hash = pending
-            if store.client(management_id) is None:
-                store.add_client(Client(management_id, "Management API client", secret_hash))
-            else:
-                store.set_client_secret(management_id, secret_hash)
-            store.set_metadata(_CLIENT_KEY, management_id)
-            found: str | None = management_id
-        else:  # bootstrapped before (perhaps by another process just now): shown then
-            found, secret = known, None
-        if found is not None and store.client(found) is None:
-            found = None  # deleted through the API since
-        if found is not None:
-            store.grants.ensure(found, identifier, MANAGEMENT_SCOPES)
+    try:
+        _check_alone(store, identifier)
+        with store.db.write():
+            system, credentials = _bootstrap(store, base_url, identifier, pending, given)
+    finally:
+        store.db.shared()
+    return system, credentials
+
+
+def _bootstrap(
+    store: Store,
+    base_url: str,
+    identifier: str,
+    pending: tuple[str, str, str] | None,
+    given: bool,
+) -> tuple[ResourceServer, ManagementCredentials]:
+    system = _system_api(store, identifier)
+    store.grants.prune_all()
+    known = store.metadata.get(_CLIENT_KEY)
+    if pending is not None and (given or known is None):
+        management_id, secret, secret_hash = pending
+        if store.clients.get(management_id) is None:
+            store.clients.add(Client(management_id, "Management API client", secret_hash))
+        else:
+            store.clients.set_secret(management_id, secret_hash)
+        store.metadata.set(_CLIENT_KEY, management_id)
+        found: str | None = management_id
+    else:  # bootstrapped before (perhaps by another process just now): shown then
+        found, secret = known, None
+    if found is not None and store.clients.get(found) is None:
+        found = None  # deleted through the API since
+    if found is not None:
+        store.grants.ensure(found, identifier, MANAGEMENT_SCOPES)
     credentials = ManagementCredentials(
         client_id=found,
         client_secret=secret if found is not None else None,

@@ -1,9 +1,18 @@
-"""Identifiers and secrets: generated with :mod:`secrets`, client secrets stored hashed.
+"""Identifiers and secrets: generated with :mod:`secrets`, client secrets stored as HMACs.
 
-Client secrets are hashed with scrypt and a random salt; the stored form names
-its parameters (``scrypt$n$r$p$salt$hash``), so the cost can be raised later
-without breaking stored secrets. Verification compares in constant time and
-costs the same for an unknown client as for a wrong secret.
+The client secrets this server generates carry 384 bits of entropy, so a slow
+password hash buys nothing against guessing and costs every token request
+tens of milliseconds of CPU and 16 MiB (an unauthenticated flood of token
+requests used to saturate the machine). A secret is stored as
+``hmac-sha256$salt$digest``: HMAC-SHA-256 keyed with a random salt, compared
+in constant time, well under a millisecond. An unknown client is checked
+against a dummy hash of the same scheme, so it costs what a wrong secret costs.
+
+Databases written before kept scrypt hashes (``scrypt$n$r$p$salt$hash``);
+they still verify (one at a time, so a flood aimed at such a client cannot
+take more than one scrypt's memory) and :func:`needs_rehash` tells the token
+endpoint to replace one with an HMAC after its first successful use.
+Operator-given management secrets are stored the same way: give a random one.
 """
 
 from __future__ import annotations
@@ -14,11 +23,15 @@ import hashlib
 import hmac
 import secrets
 import string
+import threading
 
 __all__ = [
+    "LEGACY_SCHEME",
     "MAX_SECRET_LENGTH",
+    "SCHEME",
     "dummy_hash",
     "hash_secret",
+    "needs_rehash",
     "new_client_id",
     "new_client_secret",
     "new_grant_id",
@@ -28,12 +41,12 @@ __all__ = [
 ]
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
-# scrypt cost: 16 MiB and about 50-100 ms a hash. The secrets we issue carry 384
-# bits of entropy, so this guards secrets given by an operator, not ours.
-_N, _R, _P = 2**14, 8, 1
+SCHEME = "hmac-sha256"
+LEGACY_SCHEME = "scrypt"
 _SALT_BYTES = 16
-_HASH_BYTES = 32
+# The legacy scrypt hashes: parameters come from the stored string, bounded here.
 _MAX_MEMORY = 64 * 1024 * 1024
+_LEGACY_LOCK = threading.Lock()
 # Beyond any secret we accept; refused before hashing so a huge input costs nothing.
 MAX_SECRET_LENGTH = 512
 
@@ -71,17 +84,14 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEMORY, dklen=_HASH_BYTES
-    )
+def _hmac(secret: str, salt: bytes) -> bytes:
+    return hmac.new(salt, secret.encode("utf-8"), hashlib.sha256).digest()
 
 
 def hash_secret(secret: str) -> str:
-    """The stored form of ``secret``: ``scrypt$n$r$p$salt$hash`` (base64 parts)."""
+    """The stored form of ``secret``: ``hmac-sha256$salt$digest`` (base64 parts)."""
     salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(secret, salt, _N, _R, _P)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    return f"{SCHEME}${_b64(salt)}${_b64(_hmac(secret, salt))}"
 
 
 @functools.cache
@@ -90,20 +100,44 @@ def dummy_hash() -> str:
     return hash_secret(secrets.token_urlsafe(32))
 
 
+def needs_rehash(stored: str) -> bool:
+    """True for a hash in an older scheme, to be replaced once the secret is known."""
+    return not stored.startswith(SCHEME + "$")
+
+
+def _legacy_scrypt(secret: str, parts: list[str]) -> bool:
+    n, r, p, salt, digest = parts
+    expected = base64.b64decode(digest, validate=True)
+    with _LEGACY_LOCK:
+        actual = hashlib.scrypt(
+            secret.encode("utf-8"),
+            salt=base64.b64decode(salt, validate=True),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAX_MEMORY,
+            dklen=len(expected),
+        )
+    return hmac.compare_digest(actual, expected)
+
+
 def verify_secret(secret: str, stored: str) -> bool:
-    """True when ``secret`` hashes to ``stored``; compared in constant time.
+    """True when ``secret`` is the one ``stored`` was made from; compared in constant time.
 
     Pass :func:`dummy_hash` for an unknown client so that the answer takes
-    as long as for a known one.
+    as long as for a known one. Legacy scrypt hashes verify too (slowly).
     """
     if len(secret) > MAX_SECRET_LENGTH:
         return False
+    scheme, _, rest = stored.partition("$")
+    parts = rest.split("$")
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(digest, validate=True)
-        actual = _scrypt(secret, base64.b64decode(salt, validate=True), int(n), int(r), int(p))
+        if scheme == SCHEME and len(parts) == 2:
+            expected = base64.b64decode(parts[1], validate=True)
+            actual = _hmac(secret, base64.b64decode(parts[0], validate=True))
+            return hmac.compare_digest(actual, expected)
+        if scheme == LEGACY_SCHEME and len(parts) == 5:
+            return _legacy_scrypt(secret, parts)
     except ValueError:  # a malformed stored hash, or a secret that is not valid text
         return False
-    return hmac.compare_digest(actual, expected)
+    return False

@@ -7,16 +7,16 @@ from typing import TextIO
 
 from scopegate.authserver.app import create_app
 from scopegate.authserver.bootstrap import ManagementCredentials
-from scopegate.authserver.defaults import DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT
+from scopegate.authserver.tls import TlsFiles, ensure_certificate, given_certificate
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "announce", "default_base_url", "serve"]
+__all__ = ["announce", "announce_tls", "default_base_url", "serve"]
 
 
-def default_base_url(host: str, port: int) -> str:
-    """``http://HOST:PORT``, with an IPv6 host in brackets."""
+def default_base_url(host: str, port: int, scheme: str = "http") -> str:
+    """``http://HOST:PORT`` (or https), with an IPv6 host in brackets."""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"
 
 
 def announce(credentials: ManagementCredentials, out: TextIO) -> None:
@@ -47,22 +47,44 @@ def announce(credentials: ManagementCredentials, out: TextIO) -> None:
     out.flush()
 
 
+def announce_tls(files: TlsFiles, out: TextIO) -> None:
+    """Where the certificate is, and the CA file clients must trust."""
+    made = "made a certificate for 127.0.0.1, ::1 and localhost" if files.created else "TLS"
+    print(f"scopegate authserver: {made}: {files.certfile} (key {files.keyfile})", file=out)
+    if files.ca_file is not None:
+        print(
+            f"  trust its CA:  {files.ca_file}",
+            f"  e.g. SSL_CERT_FILE={files.ca_file} REQUESTS_CA_BUNDLE={files.ca_file} "
+            f"NODE_EXTRA_CA_CERTS={files.ca_file}",
+            sep="\n",
+            file=out,
+        )
+    out.flush()
+
+
 def serve(
     *,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    db: str = DEFAULT_DB,
+    host: str,
+    port: int,
+    db: str,
     base_url: str | None = None,
     management_client_id: str | None = None,
     management_client_secret: str | None = None,
     log_level: str = "info",
+    tls: bool = False,
+    certfile: str | None = None,
+    keyfile: str | None = None,
     out: TextIO | None = None,
 ) -> None:
     """Build the app, announce the management client, and serve until interrupted.
 
+    ``tls`` serves HTTPS with a certificate kept beside ``db``
+    (:func:`~scopegate.authserver.tls.ensure_certificate`); ``certfile`` and
+    ``keyfile`` serve it with the operator's own instead.
+
     Raises:
         ImportError: uvicorn is not installed.
-        ConfigurationError: a bad base URL or bad management credentials.
+        ConfigurationError: a bad base URL, bad management credentials or bad TLS files.
     """
     try:
         import uvicorn
@@ -70,12 +92,27 @@ def serve(
         raise ImportError(
             "scopegate authserver needs uvicorn: pip install 'scopegate[authserver]'"
         ) from exc
+    out = out or sys.stdout
+    files = given_certificate(certfile, keyfile)
+    if files is None and tls:
+        files = ensure_certificate(db)
+    scheme = "https" if files is not None else "http"
     app = create_app(
-        base_url or default_base_url(host, port),
+        base_url or default_base_url(host, port, scheme),
         db,
         management_client_id=management_client_id,
         management_client_secret=management_client_secret,
     )
-    announce(app.state.bootstrap, out or sys.stdout)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws="none")
+    if files is not None:
+        announce_tls(files, out)
+    announce(app.state.bootstrap, out)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws="none",
+        ssl_certfile=None if files is None else str(files.certfile),
+        ssl_keyfile=None if files is None else str(files.keyfile),
+    )
     uvicorn.Server(config).run()

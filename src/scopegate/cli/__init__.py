@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scopegate import __version__
-from scopegate.authserver import cli as authserver
-from scopegate.cli import api, clients, demo, grants, inspect, token
+from scopegate.cli import api, authserver, clients, demo, grants, inspect, token
 from scopegate.errors import ConfigurationError
 
 __all__ = ["EXIT_CONFIG", "EXIT_INVALID", "EXIT_OK", "build_parser", "main"]

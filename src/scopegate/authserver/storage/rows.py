@@ -6,7 +6,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from scopegate.authserver.records import Client, ClientGrant, ResourceServer, ScopeDefinition
+from scopegate.authserver.storage.records import (
+    Client,
+    ClientGrant,
+    ResourceServer,
+    ScopeDefinition,
+)
 
 __all__ = [
     "GRANT_SELECT",
@@ -36,6 +41,7 @@ def server_from_row(row: sqlite3.Row) -> ResourceServer:
         token_lifetime=row["token_lifetime"],
         signing_alg=row["signing_alg"],
         is_system=bool(row["is_system"]),
+        settings=json.loads(row["settings"]),
     )
 
 
@@ -50,6 +56,7 @@ def client_from_row(row: sqlite3.Row) -> Client:
         secret_hash=row["secret_hash"],
         description=row["description"],
         app_type=row["app_type"],
+        settings=json.loads(row["settings"]),
     )
 
 

@@ -21,11 +21,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from scopegate.authserver.credentials import MAX_SECRET_LENGTH, dummy_hash, verify_secret
+from scopegate.authserver.credentials import (
+    MAX_SECRET_LENGTH,
+    dummy_hash,
+    hash_secret,
+    needs_rehash,
+    verify_secret,
+)
 from scopegate.authserver.errors import NO_STORE, OAuthError
-from scopegate.authserver.payloads import read_token_parameters
-from scopegate.authserver.records import CLIENT_CREDENTIALS, Client, ClientGrant, ResourceServer
-from scopegate.authserver.store import Store
+from scopegate.authserver.http.bodies import read_token_parameters
+from scopegate.authserver.storage import Store
+from scopegate.authserver.storage.records import (
+    CLIENT_CREDENTIALS,
+    Client,
+    ClientGrant,
+    ResourceServer,
+)
 from scopegate.errors import SCOPE_TOKEN
 
 __all__ = ["TokenEndpoint"]
@@ -119,42 +130,45 @@ class TokenEndpoint:
         if not audience:
             raise _missing("audience")
         challenge = BASIC_CHALLENGE if basic is not None else None
-        client = await run_in_threadpool(self._authenticate, client_id, secret or "", challenge)
-        grant, server = await run_in_threadpool(self._grant, client, audience)
-        scopes = _requested_scopes(params.get("scope"), self._available(grant, server))
+        client, grant, server = await run_in_threadpool(
+            self._authenticate, client_id, secret or "", audience, challenge
+        )
+        # The store keeps every grant within its API's scopes (it prunes a grant
+        # when its API drops a scope), so what is granted is what may be issued.
+        scopes = _requested_scopes(params.get("scope"), grant.scope)
         return self._issue(client, server, scopes)
 
-    def _authenticate(self, client_id: str, secret: str, challenge: str | None) -> Client:
-        """The client, if ``secret`` is its secret; one answer for every failure."""
-        client = self.store.client(client_id) if len(client_id) <= MAX_SECRET_LENGTH else None
-        # Hash even for an unknown client, so timing does not reveal which ids exist.
-        matches = verify_secret(secret, client.secret_hash if client else dummy_hash())
+    def _authenticate(
+        self, client_id: str, secret: str, audience: str, challenge: str | None
+    ) -> tuple[Client, ClientGrant, ResourceServer]:
+        """The client, if ``secret`` is its secret, with its grant for ``audience``.
+
+        One read transaction, and one answer for every authentication failure.
+        """
+        if len(client_id) > MAX_SECRET_LENGTH or len(audience) > MAX_SECRET_LENGTH * 4:
+            client, grant, server = None, None, None
+        else:
+            client, grant, server = self.store.token_lookup(client_id, audience)
+        stored = client.secret_hash if client is not None else dummy_hash()
+        # Checked even for an unknown client, so timing does not reveal which ids exist.
+        matches = verify_secret(secret, stored)
         if client is None or not secret or not matches:
             raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge)
-        return client
-
-    def _grant(self, client: Client, audience: str) -> tuple[ClientGrant, ResourceServer]:
-        found = self.store.grants.find(client.client_id, audience)
-        if found is not None:
-            return found
-        server = self.store.resource_server(audience)
-        if server is None or server.identifier != audience:
+        if needs_rehash(stored):
+            self.store.clients.rehash_secret(client.client_id, stored, hash_secret(secret))
+        if server is None:
             raise OAuthError(
                 "access_denied",
                 "Service not enabled within domain: no API has this identifier.",
                 403,
             )
-        raise OAuthError(
-            "access_denied",
-            "Client is not authorized to access this API: create a client grant for it.",
-            403,
-        )
-
-    @staticmethod
-    def _available(grant: ClientGrant, server: ResourceServer) -> tuple[str, ...]:
-        # A scope the API no longer defines is no longer issued, even if still granted.
-        defined = set(server.scope_values)
-        return tuple(scope for scope in grant.scope if scope in defined)
+        if grant is None:
+            raise OAuthError(
+                "access_denied",
+                "Client is not authorized to access this API: create a client grant for it.",
+                403,
+            )
+        return client, grant, server
 
     def _issue(self, client: Client, server: ResourceServer, scopes: tuple[str, ...]) -> Response:
         issued_at = int(self.clock())

@@ -5,11 +5,20 @@ works across uvicorn's worker threads and requests of this process never
 interleave inside a transaction. Writes start with ``BEGIN IMMEDIATE``, which
 takes SQLite's write lock up front: a check-then-insert inside one write
 transaction cannot race with another process using the same file either.
+
+The file holds every signing secret: it is created readable by its owner only
+(0600, which SQLite copies to the ``-wal`` and ``-shm`` files), in a folder
+created 0700 when it is missing (one level, whose parent exists); an existing
+file that others can read is tightened. Each process using the file holds a
+shared lock on ``FILE.lock`` while it is open; :meth:`Database.only_user`
+tells whether it is alone, so one instance never moves what another serves.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +28,10 @@ from scopegate.errors import ConfigurationError
 __all__ = ["MEMORY", "Database"]
 
 MEMORY = ":memory:"
-SCHEMA_VERSION = 1
+_FILE_MODE = 0o600
+_FOLDER_MODE = 0o700
+_COMPANIONS = ("", "-wal", "-shm", "-journal")
+SCHEMA_VERSION = 2
 # Seconds a write waits for another process's write lock before giving up (a 503).
 BUSY_TIMEOUT = 10.0
 
@@ -32,7 +44,8 @@ CREATE TABLE IF NOT EXISTS resource_servers (
     signing_secret TEXT NOT NULL,
     token_lifetime INTEGER NOT NULL,
     scopes TEXT NOT NULL,
-    is_system INTEGER NOT NULL DEFAULT 0
+    is_system INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS resource_servers_one_system
     ON resource_servers (is_system) WHERE is_system = 1;
@@ -41,7 +54,8 @@ CREATE TABLE IF NOT EXISTS clients (
     name TEXT NOT NULL,
     description TEXT,
     app_type TEXT NOT NULL,
-    secret_hash TEXT NOT NULL
+    secret_hash TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS client_grants (
     id TEXT PRIMARY KEY,
@@ -58,6 +72,15 @@ CREATE TABLE IF NOT EXISTS metadata (
 );
 """
 
+# What takes a database written by version N to N + 1: a new table is one more
+# CREATE in _SCHEMA (and here, for older files), a new column an ALTER here.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE resource_servers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+    ),
+}
+
 
 class Database:
     """A SQLite file (or ``:memory:``) with nested, lock-guarded transactions.
@@ -73,18 +96,61 @@ class Database:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        self._instance_fd: int | None = None
+        if path != MEMORY:
+            self._prepare_file(path)
         try:
             # isolation_level=None: no implicit transactions; every one is explicit below.
             self._conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
+            self._release()
             raise ConfigurationError(f"db: cannot open {path}: {exc}") from exc
         try:
             self._setup()
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
+
+    def _prepare_file(self, path: str) -> None:
+        """Owner-only folder (when created here) and files; the shared instance lock."""
+        try:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                # One level, like mkdir: a mistyped path deeper down is an error, not a tree.
+                os.mkdir(folder, _FOLDER_MODE)
+                os.chmod(folder, _FOLDER_MODE)  # mkdir's mode is subject to the umask
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+            os.close(fd)
+            for suffix in _COMPANIONS:
+                _tighten(path + suffix)
+            self._instance_fd = _lock_instance(path + ".lock")
+        except OSError as exc:
+            raise ConfigurationError(f"db: cannot open {path}: {exc.strerror}") from exc
+
+    def only_user(self) -> bool:
+        """True when no other process has this database open (always, for ``:memory:``).
+
+        While True, it stays so until :meth:`shared` is called: other processes
+        wait at start-up.
+        """
+        if self._instance_fd is None or sys.platform == "win32":
+            return True
+        import fcntl
+
+        try:
+            fcntl.flock(self._instance_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def shared(self) -> None:
+        """Let other processes open the database again (after :meth:`only_user`)."""
+        if self._instance_fd is not None and sys.platform != "win32":
+            import fcntl
+
+            fcntl.flock(self._instance_fd, fcntl.LOCK_SH)
 
     def _setup(self) -> None:
         self._conn.row_factory = sqlite3.Row
@@ -99,6 +165,11 @@ class Database:
                         f"db: {self.path} holds schema version {version}; this scopegate "
                         f"knows {SCHEMA_VERSION}. Upgrade scopegate to open it."
                     )
+                # A new file (version 0) gets the whole schema below; an older one, its
+                # migrations first.
+                for from_version in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
+                    for statement in _MIGRATIONS[from_version]:
+                        conn.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -147,3 +218,34 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            self._release()
+
+    def _release(self) -> None:
+        if self._instance_fd is not None:
+            os.close(self._instance_fd)  # releases the instance lock
+            self._instance_fd = None
+
+
+def _tighten(path: str) -> None:
+    """Make an existing file of ours owner-only; a missing one is fine."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        os.chmod(path, _FILE_MODE)
+
+
+def _lock_instance(path: str) -> int | None:
+    """Open ``path`` (0600) and hold a shared lock on it: this process uses the database."""
+    if sys.platform == "win32":
+        return None
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from scopegate.authserver.errors import ManagementError, OAuthError
+from scopegate.authserver.errors import ManagementApiError, OAuthError
 
 __all__ = ["MAX_BODY_BYTES", "TOKEN_PARAMETERS", "read_json", "read_token_parameters"]
 
@@ -76,19 +76,23 @@ async def read_json(request: Request) -> Any:
     """The JSON body of a Management API request.
 
     Raises:
-        ManagementError: 413 too large, 415 not JSON, 400 malformed.
+        ManagementApiError: 413 too large, 415 not JSON, 400 malformed.
     """
     media_type = _media_type(request)
     if media_type is not None and not _is_json(media_type):
-        raise ManagementError(
+        raise ManagementApiError(
             415, "unsupported_media_type", "The request body must be application/json."
         )
     try:
         return _load_json(await _body(request))
     except _TooLarge:
-        raise ManagementError(413, "payload_too_large", "The request body is too large.") from None
+        raise ManagementApiError(
+            413, "payload_too_large", "The request body is too large."
+        ) from None
     except ValueError:
-        raise ManagementError(400, "invalid_body", "Invalid request payload JSON format.") from None
+        raise ManagementApiError(
+            400, "invalid_body", "Invalid request payload JSON format."
+        ) from None
 
 
 def _from_form(body: bytes) -> dict[str, str]:

@@ -4,18 +4,26 @@ Types are strict (``"3600"`` is not an integer, ``1`` is not a string),
 unknown properties are refused (which is how a PATCH that names the
 ``identifier`` fails), and every failure becomes one Auth0-style 400
 ``invalid_body`` naming the first offending property, never its value.
+
+The documented fields of Auth0's objects are accepted. Those that mean
+something here are stored and returned (:meth:`_Body.settings` lists the ones
+kept as given); a value this server cannot honour (``app_type`` other than
+``non_interactive``, ``grant_types`` beyond ``client_credentials``, RS256) is
+a 400 that says why; the fields about interactive logins (``callbacks``,
+``allowed_origins``, ``logo_uri``...) are accepted and ignored, since a
+machine-to-machine client never uses them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from scopegate.authserver.errors import bad_request, safe_text
-from scopegate.authserver.records import ScopeDefinition
+from scopegate.authserver.storage.records import ScopeDefinition
 from scopegate.errors import SCOPE_TOKEN
 from scopegate.settings import MIN_SECRET_BYTES
 
@@ -69,6 +77,30 @@ def _scope_token(value: str) -> str:
     return value
 
 
+def _only(allowed: tuple[str, ...], why: str) -> Any:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(why)
+        return value
+
+    return AfterValidator(check)
+
+
+def _grant_types(values: list[str]) -> list[str]:
+    if set(values) != {"client_credentials"}:
+        raise ValueError(
+            "this server issues tokens with the client_credentials grant only: "
+            'grant_types must be ["client_credentials"]'
+        )
+    return values
+
+
+def _metadata(values: dict[str, str]) -> dict[str, str]:
+    if len(values) > 10 or any(len(k) > 255 or len(v) > 255 for k, v in values.items()):
+        raise ValueError("at most 10 keys, each key and value up to 255 characters")
+    return values
+
+
 def _secret(value: str) -> str:
     if not _PRINTABLE_ASCII.match(value):
         raise ValueError("must be printable ASCII without spaces")
@@ -94,8 +126,46 @@ def _unique_values(values: list[str]) -> list[str]:
 ScopeList = Annotated[list[ScopeValue], Field(max_length=1000), AfterValidator(_unique_values)]
 
 
+SigningAlg = Annotated[
+    str,
+    _only(("HS256",), "this server signs tokens with HS256 only; RS256 is not supported yet"),
+]
+AppType = Annotated[
+    str,
+    _only(
+        ("non_interactive",),
+        "this server has machine-to-machine clients only: app_type must be non_interactive",
+    ),
+]
+GrantTypes = Annotated[list[str], Field(max_length=20), AfterValidator(_grant_types)]
+AuthMethod = Annotated[
+    str,
+    _only(
+        ("client_secret_post", "client_secret_basic"),
+        "the token endpoint authenticates clients with their secret only: "
+        "client_secret_post or client_secret_basic",
+    ),
+]
+TokenDialect = Annotated[
+    str,
+    _only(("access_token",), "tokens carry scope only here: token_dialect must be access_token"),
+]
+Metadata = Annotated[dict[str, str], AfterValidator(_metadata)]
+Ignored = JsonValue | None
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Fields stored as given and returned in the object's JSON.
+    SETTINGS: ClassVar[tuple[str, ...]] = ()
+
+    def settings(self) -> dict[str, Any]:
+        """The stored-as-given fields this body sets."""
+        return {
+            name: getattr(self, name)
+            for name in self.SETTINGS
+            if name in self.model_fields_set and getattr(self, name) is not None
+        }
 
 
 class ScopeItem(_Body):
@@ -120,30 +190,66 @@ class _WithScopes(_Body):
         return tuple(ScopeDefinition(item.value, item.description) for item in self.scopes)
 
 
-class ResourceServerCreate(_WithScopes):
+class _ResourceServerSettings(_WithScopes):
+    SETTINGS = (
+        "allow_offline_access",
+        "skip_consent_for_verifiable_first_party_clients",
+        "token_lifetime_for_web",
+        "enforce_policies",
+        "token_dialect",
+    )
+    allow_offline_access: bool | None = None
+    skip_consent_for_verifiable_first_party_clients: bool | None = None
+    token_lifetime_for_web: TokenLifetime | None = None
+    enforce_policies: bool | None = None
+    token_dialect: TokenDialect | None = None
+
+
+class ResourceServerCreate(_ResourceServerSettings):
     identifier: Identifier
     name: Name | None = None
-    signing_alg: Literal["HS256"] = "HS256"
+    signing_alg: SigningAlg = "HS256"
     signing_secret: SigningSecret | None = None
     token_lifetime: TokenLifetime = 86400
 
 
-class ResourceServerUpdate(_WithScopes):
+class ResourceServerUpdate(_ResourceServerSettings):
     name: Name | None = None
-    signing_alg: Literal["HS256"] | None = None
+    signing_alg: SigningAlg | None = None
     signing_secret: SigningSecret | None = None
     token_lifetime: TokenLifetime | None = None
 
 
-class ClientCreate(_Body):
+class _ClientSettings(_Body):
+    SETTINGS = ("is_first_party", "token_endpoint_auth_method", "client_metadata")
+    description: Annotated[Description, Field(max_length=140)] | None = None
+    app_type: AppType | None = None
+    grant_types: GrantTypes | None = None
+    is_first_party: bool | None = None
+    token_endpoint_auth_method: AuthMethod | None = None
+    client_metadata: Metadata | None = None
+    # Documented, about interactive logins: accepted, not used by a machine client.
+    callbacks: Ignored = None
+    allowed_origins: Ignored = None
+    web_origins: Ignored = None
+    allowed_logout_urls: Ignored = None
+    allowed_clients: Ignored = None
+    logo_uri: Ignored = None
+    oidc_conformant: Ignored = None
+    sso: Ignored = None
+    sso_disabled: Ignored = None
+    cross_origin_authentication: Ignored = None
+    jwt_configuration: Ignored = None
+    custom_login_page_on: Ignored = None
+    initiate_login_uri: Ignored = None
+
+
+class ClientCreate(_ClientSettings):
     name: Name
-    description: Annotated[Description, Field(max_length=140)] | None = None
-    app_type: Literal["non_interactive"] = "non_interactive"
 
 
-class ClientUpdate(_Body):
+class ClientUpdate(_ClientSettings):
     name: Name | None = None
-    description: Annotated[Description, Field(max_length=140)] | None = None
 
 
 class ClientGrantCreate(_Body):
@@ -174,7 +280,7 @@ def parse_body(model: type[M], data: Any) -> M:
     """Validate ``data`` (parsed JSON) as ``model``.
 
     Raises:
-        ManagementError: 400 ``invalid_body`` naming the first problem.
+        ManagementApiError: 400 ``invalid_body`` naming the first problem.
     """
     if not isinstance(data, dict):
         raise bad_request("Payload validation error: 'Expected type object'.")

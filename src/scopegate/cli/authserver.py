@@ -2,7 +2,9 @@
 
 Every option also reads a ``SCOPEGATE_AUTHSERVER_*`` variable (the option
 wins); pass the management secret that way rather than on the command line,
-where other users of the machine can see it.
+where other users of the machine can see it. The server itself (Starlette,
+uvicorn) is imported only when the command runs, so ``scopegate --help``
+needs neither. ``python -m scopegate.authserver`` runs :func:`main`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from scopegate.authserver.defaults import DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT
 from scopegate.errors import ConfigurationError
 
-__all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
+__all__ = ["DEFAULT_DB", "DEFAULT_HOST", "DEFAULT_PORT", "ENV_PREFIX", "add_parser", "main", "run"]
 
 ENV_PREFIX = "SCOPEGATE_AUTHSERVER_"
+DEFAULT_DB = "scopegate-auth.db"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
 _DESCRIPTION = """\
 Run a local, offline authorization server that speaks Auth0's API for
 machine-to-machine tokens: POST /oauth/token (client credentials, HS256) and
@@ -58,7 +62,23 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-url",
         default=_env("base_url"),
         metavar="URL",
-        help="public URL of the server; tokens' iss is URL/ (default: http://HOST:PORT)",
+        help="public URL of the server; tokens' iss is URL/ (default: http(s)://HOST:PORT)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        default=_env("tls", "") in ("1", "true", "yes"),
+        help="serve HTTPS with a certificate for 127.0.0.1/localhost made on the first start "
+        "and kept beside the database (FILE-cert.pem, FILE-key.pem; trust FILE-ca.pem)",
+    )
+    parser.add_argument(
+        "--certfile",
+        default=_env("certfile"),
+        metavar="PEM",
+        help="serve HTTPS with this certificate (chain) instead; needs --keyfile",
+    )
+    parser.add_argument(
+        "--keyfile", default=_env("keyfile"), metavar="PEM", help="the private key of --certfile"
     )
     parser.add_argument(
         "--management-client-id",
@@ -95,9 +115,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 0 after a clean shutdown, 2 when it cannot start."""
-    from scopegate.authserver.server import serve
-
     try:
+        from scopegate.authserver.server import serve
+
         serve(
             host=args.host,
             port=args.port,
@@ -106,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
             management_client_id=args.management_client_id,
             management_client_secret=args.management_client_secret,
             log_level=args.log_level,
+            tls=args.tls,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
         )
     except ImportError as error:
         print(f"scopegate authserver: error: {error}", file=sys.stderr)

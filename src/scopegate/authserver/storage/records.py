@@ -1,6 +1,9 @@
 """What the store holds: resource servers (APIs), clients and client grants.
 
 Immutable records; ``to_json`` gives the Management API's representation.
+``settings`` holds the documented fields that are stored and returned as
+given (``allow_offline_access``, ``is_first_party``, ``client_metadata``...):
+validated by the request schemas, kept as one JSON column.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 __all__ = [
     "CLIENT_CREDENTIALS",
     "Client",
+    "ClientChanges",
     "ClientGrant",
     "Page",
     "ResourceServer",
@@ -50,6 +54,7 @@ class ResourceServer:
     token_lifetime: int = 86400
     signing_alg: str = "HS256"
     is_system: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scope_values(self) -> tuple[str, ...]:
@@ -63,6 +68,7 @@ class ResourceServer:
             "scopes": [scope.to_json() for scope in self.scopes],
             "signing_alg": self.signing_alg,
             "token_lifetime": self.token_lifetime,
+            **self.settings,
         }
         if self.is_system:
             body["is_system"] = True
@@ -79,6 +85,7 @@ class ResourceServerChanges:
     scopes: tuple[ScopeDefinition, ...] | None = None
     token_lifetime: int | None = None
     signing_secret: str | None = None
+    settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ class Client:
     secret_hash: str = field(repr=False)
     description: str | None = None
     app_type: str = "non_interactive"
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def grant_types(self) -> tuple[str, ...]:
@@ -102,6 +110,7 @@ class Client:
             body["description"] = self.description
         body["app_type"] = self.app_type
         body["grant_types"] = list(self.grant_types)
+        body.update(self.settings)
         if client_secret is not None:
             body["client_secret"] = client_secret
         return body
@@ -123,6 +132,15 @@ class ClientGrant:
             "audience": self.audience,
             "scope": list(self.scope),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ClientChanges:
+    """A PATCH of a client: None leaves a field as it is; ``settings`` are merged."""
+
+    name: str | None = None
+    description: str | None = None
+    settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
