@@ -90,14 +90,21 @@ def test_claim_rules(overrides: dict[str, Any], failure: TokenFailure) -> None:
 @pytest.mark.parametrize(
     ("fields", "failure"),
     [
-        pytest.param('"exp": NaN', TokenFailure.CLAIM_TYPE, id="exp-nan"),
-        pytest.param('"exp": Infinity', TokenFailure.CLAIM_TYPE, id="exp-infinity"),
-        pytest.param('"exp": -Infinity', TokenFailure.CLAIM_TYPE, id="exp-minus-infinity"),
-        pytest.param('"exp": 1e400', TokenFailure.CLAIM_TYPE, id="exp-float-overflow"),
+        # Not JSON (RFC 8259 §6), or a number no float or int can hold: the segment is malformed.
+        pytest.param('"exp": NaN', TokenFailure.MALFORMED, id="exp-nan"),
+        pytest.param('"exp": Infinity', TokenFailure.MALFORMED, id="exp-infinity"),
+        pytest.param('"exp": -Infinity', TokenFailure.MALFORMED, id="exp-minus-infinity"),
+        pytest.param('"exp": 1e400', TokenFailure.MALFORMED, id="exp-float-overflow"),
         pytest.param('"exp": 1' + "0" * 4000, TokenFailure.CLAIM_TYPE, id="exp-4001-digits"),
-        pytest.param('"exp": null', TokenFailure.MISSING_CLAIM, id="exp-null"),
-        pytest.param(f'"exp": {NOW + 60}, "nbf": NaN', TokenFailure.CLAIM_TYPE, id="nbf-nan"),
-        pytest.param(f'"exp": {NOW + 60}, "iat": Infinity', TokenFailure.CLAIM_TYPE, id="iat-inf"),
+        pytest.param('"exp": 1' + "0" * 30, TokenFailure.CLAIM_TYPE, id="exp-31-digits"),
+        # Present, so it must be a NumericDate: null is not absent (RFC 7519 §4.1).
+        pytest.param('"exp": null', TokenFailure.CLAIM_TYPE, id="exp-null"),
+        pytest.param(f'"exp": {NOW + 60}, "nbf": NaN', TokenFailure.MALFORMED, id="nbf-nan"),
+        pytest.param(f'"exp": {NOW + 60}, "iat": Infinity', TokenFailure.MALFORMED, id="iat-inf"),
+        pytest.param(f'"exp": {NOW + 60}, "nbf": null', TokenFailure.CLAIM_TYPE, id="nbf-null"),
+        pytest.param(f'"exp": {NOW + 60}, "sub": null', TokenFailure.CLAIM_TYPE, id="sub-null"),
+        # raw_token's claims already hold iat: a second one is a duplicate member.
+        pytest.param(f'"exp": {NOW + 60}, "iat": null', TokenFailure.MALFORMED, id="iat-twice"),
     ],
 )
 def test_hand_written_numbers(fields: str, failure: TokenFailure) -> None:
