@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
 from starlette.requests import HTTPConnection
 
 from scopegate.asgi import token_from_scope
+from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
 from scopegate.scopes import required_scopes
 from scopegate.token import AccessToken
@@ -41,10 +42,13 @@ __all__ = [
     "BearerScheme",
     "CurrentToken",
     "ScopeDependency",
+    "TokenCheckDependency",
     "bearer_scheme",
     "current_token",
     "require_any_scope",
+    "require_claim",
     "require_scope",
+    "require_token",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -181,3 +185,49 @@ def require_scope(*scopes: str) -> ScopeDependency:
 def require_any_scope(*scopes: str) -> ScopeDependency:
     """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
     return ScopeDependency(required_scopes(scopes), any_of=True)
+
+
+class TokenCheckDependency(ScopeDependency):
+    """A claim or token check usable as a FastAPI dependency and as a route decorator.
+
+    Build it with :func:`require_claim` or :func:`require_token`. It documents
+    the bearer scheme (no scopes) and answers 401 ``invalid_token`` when the
+    check fails, like the express peer's ``claimEquals``/``claimCheck``.
+    """
+
+    def __init__(self, check: Callable[[AccessToken | None], AccessToken], label: str) -> None:
+        super().__init__((), any_of=False)
+        self._token_check = check
+        self._label = label
+
+    async def _check(self, request: HTTPConnection) -> AccessToken:
+        return self._token_check(token_from_scope(request.scope))
+
+    def __repr__(self) -> str:
+        return self._label
+
+
+def require_claim(name: str, *values: Any) -> TokenCheckDependency:
+    """Require claim ``name`` (not null) and, given ``values``, one of them.
+
+    401 without a token; 401 ``invalid_token`` when the claim is missing or not
+    accepted. Use as ``Security(require_claim("gty", "client-credentials"))`` or
+    as a decorator below ``@app.get(...)``.
+    """
+    accepted = tuple(values)
+    return TokenCheckDependency(
+        lambda token: enforce_claim(token, name, accepted),
+        f"require_claim({', '.join(map(repr, (name, *accepted)))})",
+    )
+
+
+def require_token(predicate: TokenPredicate) -> TokenCheckDependency:
+    """Require ``predicate(token)`` to be True; otherwise 401 ``invalid_token``.
+
+    For anything :func:`require_claim` cannot say, e.g.
+    ``require_token(lambda t: "admin" in t.claims.get("roles", []))``.
+    """
+    name = getattr(predicate, "__qualname__", repr(predicate))
+    return TokenCheckDependency(
+        lambda token: enforce_token(token, predicate), f"require_token({name})"
+    )

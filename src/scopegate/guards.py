@@ -1,4 +1,4 @@
-"""Route-level claim guards, framework-free: what every ``require_claim`` and ``require_token`` checks.
+"""Route-level claim guards, framework-free: the checks of ``require_claim`` and ``require_token``.
 
 Each adapter (FastAPI, Starlette, Flask) lifts these functions into its own
 dependency or decorator and only renders what they raise. A route check that

@@ -15,11 +15,18 @@ from typing import Any, TypeVar
 from starlette.requests import HTTPConnection
 
 from scopegate.asgi import token_from_scope
+from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
 from scopegate.scopes import required_scopes
 from scopegate.token import AccessToken
 
-__all__ = ["current_token", "require_any_scope", "require_scope"]
+__all__ = [
+    "current_token",
+    "require_any_scope",
+    "require_claim",
+    "require_scope",
+    "require_token",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,9 +44,13 @@ def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection
 
 
 def _guard(required: Sequence[str], *, any_of: bool) -> Callable[[F], F]:
+    return _token_guard(lambda token: enforce_scopes(token, required, any_of=any_of))
+
+
+def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
     def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         conn = _connection(args, kwargs)
-        enforce_scopes(token_from_scope(conn.scope), required, any_of=any_of)
+        enforce(token_from_scope(conn.scope))
 
     def decorator(func: F) -> F:
         if inspect.iscoroutinefunction(func):
@@ -74,3 +85,22 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
     return _guard(required_scopes(scopes), any_of=True)
+
+
+def require_claim(name: str, *values: Any) -> Callable[[F], F]:
+    """Decorate an endpoint so it needs claim ``name`` (and, given ``values``, one of them).
+
+    401 without a token; 401 ``invalid_token`` when the claim is missing or not
+    accepted (:func:`scopegate.guards.enforce_claim`).
+
+    Example:
+        >>> @require_claim("gty", "client-credentials")
+        ... async def machines_only(request: Request) -> Response: ...
+    """
+    accepted = tuple(values)
+    return _token_guard(lambda token: enforce_claim(token, name, accepted))
+
+
+def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
+    """Decorate an endpoint so ``predicate(token)`` must be True (else 401 ``invalid_token``)."""
+    return _token_guard(lambda token: enforce_token(token, predicate))

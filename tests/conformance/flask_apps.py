@@ -27,11 +27,13 @@ from scopegate.flask import (
     current_token,
     get_current_token,
     require_any_scope,
+    require_claim,
     require_scope,
+    require_token,
 )
 from scopegate.wsgi import BearerAuthMiddleware
 
-from .apps import PUBLIC_PATHS
+from .apps import PUBLIC_PATHS, from_our_client
 
 __all__ = ["FLASK_STYLES", "build_flask_app"]
 
@@ -83,6 +85,19 @@ def _middleware_routes(app: Flask) -> None:
     def whoami() -> ResponseReturnValue:
         return jsonify(identity(current_token))
 
+    @app.get("/api/claim")
+    @require_claim("gty", "client-credentials")
+    async def claim() -> ResponseReturnValue:
+        return {"route": "claim"}
+
+    class Check(MethodView):
+        decorators = [require_token(from_our_client)]  # noqa: RUF012 - Flask's API
+
+        def get(self) -> ResponseReturnValue:
+            return {"route": "check"}
+
+    app.add_url_rule("/api/check", view_func=Check.as_view("check"))
+
 
 def _extension_routes(app: Flask) -> None:
     """Every route on a Blueprint; a guarded async ``MethodView`` method; async ``whoami``."""
@@ -116,6 +131,16 @@ def _extension_routes(app: Flask) -> None:
     @api.get("/api/whoami")
     async def whoami() -> ResponseReturnValue:
         return identity(get_current_token())
+
+    @api.get("/api/claim")
+    @require_claim("gty", "client-credentials")
+    def claim() -> ResponseReturnValue:
+        return {"route": "claim"}
+
+    @api.get("/api/check")
+    @require_token(from_our_client)
+    async def check() -> ResponseReturnValue:
+        return {"route": "check"}
 
     app.register_blueprint(api)
 
