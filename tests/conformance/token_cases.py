@@ -11,7 +11,7 @@ import time
 
 from conftest import IDENTIFIER
 
-from .model import Case, bad_token, ok
+from .model import Case, bad_token, missing, ok
 from .tokens import (
     OTHER_SECRET,
     const,
@@ -264,6 +264,8 @@ ROUTE_CLAIM_CASES = [
     bad_token("route-claim-missing", MISSING_CLAIM, valid(gty=None), path="/api/claim"),
     bad_token("route-claim-boolean-not-string", CLAIM_VALUE, valid(gty=True), path="/api/claim"),
     ok("route-check-our-client", valid(), "/api/check"),
+    missing("route-claim-anonymous", "/api/claim", auth_required=False),
+    missing("route-check-anonymous", "/api/check", auth_required=False),
     bad_token("route-check-other-client", REJECTED, valid(azp="another-client"), path="/api/check"),
 ]
 
