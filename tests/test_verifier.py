@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, mint
+from conftest import IDENTIFIER, ISSUER, SECRET, mint
 from jose_helpers import (
     NOW,
     b64url,
@@ -25,7 +25,7 @@ from jose_helpers import (
     valid_claims,
     verify,
 )
-from scopegate import InvalidTokenError, TokenVerifier
+from scopegate import ConfigurationError, InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure
 
 
@@ -206,3 +206,105 @@ def test_same_verifier_expires_token_on_its_clock(cache_maxsize: int) -> None:
     with pytest.raises(InvalidTokenError) as info:
         verifier.verify(token)
     assert info.value.failure is TokenFailure.EXPIRED
+
+
+def test_validators_see_the_verified_claims() -> None:
+    seen: list[Any] = []
+
+    def tenant(claims: Any) -> bool:
+        seen.append(claims)
+        return bool(claims.get("org") == "acme")
+
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW, validators=[tenant])
+    accepted = token_with(org="acme")
+    assert verifier.verify(accepted).claims["org"] == "acme"
+    assert verifier.verify(accepted).claims["org"] == "acme"  # a cache hit: not run again
+    assert len(seen) == 1
+    with pytest.raises(InvalidTokenError) as raised:
+        verifier.verify(token_with(org="other"))
+    assert raised.value.failure is TokenFailure.REJECTED
+    assert raised.value.description == "The access token is not accepted by this resource"
+    assert verifier.cache is not None
+    assert len(verifier.cache) == 1  # the rejected token was not cached
+
+
+def test_validators_run_after_scopegates_rules() -> None:
+    def never(claims: Any) -> bool:
+        raise AssertionError("a validator ran on a token scopegate rejects")
+
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW, validators=[never])
+    assert failure_of_with(verifier, token_with(exp=NOW - 3600)) is TokenFailure.EXPIRED
+
+
+def failure_of_with(verifier: TokenVerifier, token: str) -> TokenFailure:
+    with pytest.raises(InvalidTokenError) as raised:
+        verifier.verify(token)
+    return raised.value.failure
+
+
+def test_key_for_is_the_one_key_lookup() -> None:
+    verifier = TokenVerifier(
+        make_settings(algorithms=["HS256", "HS512"], signing_secret=SECRET * 2)
+    )
+    assert verifier._key_for({"alg": "HS256", "kid": "other"}, "HS256") == (SECRET * 2).encode()
+    assert verifier._key_for({"alg": "HS512"}, "HS512") == (SECRET * 2).encode()
+
+
+def test_a_secret_shaped_like_a_jwk_stops_the_app() -> None:
+    jwk = '{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}'
+    with pytest.raises(ConfigurationError) as raised:
+        TokenVerifier(make_settings(signing_secret=jwk))
+    assert str(raised.value) == (
+        "Invalid scopegate settings:\n  signing_secret (SCOPEGATE_SIGNING_SECRET): "
+        "looks like an asymmetric key or a JWK, not an HMAC secret"
+    )
+    assert "c2VjcmV0" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "claims", "failure"),
+    [
+        pytest.param({"typ": "at+jwt"}, {"client_id": "c", "jti": "j", "sub": "s"}, None, id="ok"),
+        pytest.param(
+            {"typ": "JWT"},
+            {"client_id": "c", "jti": "j", "sub": "s"},
+            TokenFailure.TYPE,
+            id="typ-jwt",
+        ),
+        pytest.param(
+            {}, {"client_id": "c", "jti": "j", "sub": "s"}, TokenFailure.TYPE, id="no-typ"
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"jti": "j", "sub": "s"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-client-id",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": "c", "sub": "s"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-jti",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": "c", "jti": "j"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-sub",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": 1, "jti": "j", "sub": "s"},
+            TokenFailure.CLAIM_TYPE,
+            id="client-id-type",
+        ),
+    ],
+)
+def test_rfc9068_profile(
+    header: dict[str, Any], claims: dict[str, Any], failure: TokenFailure | None
+) -> None:
+    token = jws({"alg": "HS256", **header}, json.dumps(valid_claims(**claims)))
+    if failure is None:
+        assert verify(token, token_profile="rfc9068").client_id == "c"
+    else:
+        assert failure_of(token, token_profile="rfc9068") is failure
