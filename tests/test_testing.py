@@ -320,7 +320,12 @@ def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
 
         @pytest.fixture
         def scopegate_settings_overrides():
-            return {"scope_claims": ["scope", "permissions"], "issuer": None, "leeway": 0}
+            return {
+                "scope_claims": ["scope", "permissions"],
+                "issuer": None,
+                "leeway": 0,
+                "claim_values": {"gty": ["client-credentials"]},
+            }
 
 
         def test_overridden(scopegate_settings, mint_token):
@@ -328,6 +333,7 @@ def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
             assert scopegate_settings.issuer is None
             token = mint_token(permissions=["read:messages"])
             assert TokenVerifier(Settings()).verify(token).scopes == {"read:messages"}
+            assert Settings().claim_values == {"gty": ["client-credentials"]}
         """
     )
     pytester.runpytest("-W", "error").assert_outcomes(passed=1)
