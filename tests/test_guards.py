@@ -140,3 +140,26 @@ def test_fastapi_guard_repr() -> None:
         "require_claim('gty', 'client-credentials')"
     )
     assert repr(require_token(is_admin)) == "require_token(is_admin)"
+
+
+def test_the_detail_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from conftest import IDENTIFIER, ISSUER, SECRET, mint
+    from scopegate import Settings
+    from scopegate.protector import BearerProtector
+
+    settings = Settings(
+        signing_secret=SECRET,
+        identifier=IDENTIFIER,
+        issuer=ISSUER,
+        claim_values={"gty": ["client-credentials"]},
+        _env_file=None,
+    )
+    protector = BearerProtector(settings)
+    token = mint(gty="recognisable-grant-value")
+    with caplog.at_level("DEBUG", logger="scopegate"), pytest.raises(InvalidTokenError) as raised:
+        protector.authenticate([f"Bearer {token}"])
+    assert raised.value.detail is not None
+    assert raised.value.detail.found == "recognisable-grant-value"
+    assert caplog.messages == ["rejected request: InvalidTokenError (CLAIM_VALUE)"]
+    assert "recognisable-grant-value" not in caplog.text
+    assert "recognisable-grant-value" not in str(raised.value) + repr(raised.value)
