@@ -308,3 +308,22 @@ def test_rfc9068_profile(
         assert verify(token, token_profile="rfc9068").client_id == "c"
     else:
         assert failure_of(token, token_profile="rfc9068") is failure
+
+
+def test_one_token_one_spelling_one_cache_entry() -> None:
+    """Other spellings of a signature (padding bits, padding, + and /) are refused, uncached."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW)
+    token = token_with()
+    verifier.verify(token)
+    head, _, signature = token.rpartition(".")
+    last = alphabet.index(signature[-1])
+    spellings = [
+        *(f"{head}.{signature[:-1]}{alphabet[last | bits]}" for bits in (1, 2, 3)),
+        f"{head}.{signature}=",
+        f"{head}.{signature.replace('-', '+').replace('_', '/')}",
+    ]
+    for spelling in {s for s in spellings if s != token}:
+        assert failure_of_with(verifier, spelling) is TokenFailure.MALFORMED
+    assert verifier.cache is not None
+    assert len(verifier.cache) == 1
