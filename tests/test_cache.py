@@ -404,21 +404,22 @@ def test_non_string_input_is_an_invalid_token_never_a_type_error(
 
 def test_token_cache_directly(clock: FakeClock) -> None:
     access = TokenVerifier(make_settings(), clock=clock).verify(fake_token(exp=int(T0) + 100))
-    cache = TokenCache(maxsize=2, max_age=50, leeway=5, clock=clock)
-    cache.put("t", access)
+    cache: TokenCache[str, AccessToken] = TokenCache(maxsize=2, max_age=50, leeway=5, clock=clock)
+    exp = access.expires_at.timestamp()
+    cache.put("t", access, exp)
     assert cache.get("t") is access
     assert cache.get("missing") is None
     clock.now = T0 + 50
     assert cache.get("t") is None  # max_age ended it
     clock.now = T0 + 80
-    cache.put("t", access)  # re-cached at T0+80: exp+leeway (T0+105) now comes first
+    cache.put("t", access, exp)  # re-cached at T0+80: exp+leeway (T0+105) now comes first
     clock.now = T0 + 104.5
     assert cache.get("t") is access
     clock.now = T0 + 105
     assert cache.get("t") is None
-    cache.put("u", access)  # already past exp+leeway: never stored
+    cache.put("u", access, exp)  # already past exp+leeway: never stored
     assert len(cache) == 0
     clock.now = T0
-    cache.put("v", access)
+    cache.put("v", access, exp)
     cache.clear()
     assert len(cache) == 0

@@ -5,19 +5,19 @@ The Flask styles run the same cases with the same checks in ``test_conformance_f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from starlette.testclient import TestClient, WebSocketDenialResponse
 
 from conformance.apps import STYLES, build_app
 from conformance.cases import CASES, WS_CASES, Case, WsCase
 from conformance.check import (
     Answer,
-    assert_safe,
     check_answer,
     check_error_is_safe,
     refuse_network,
@@ -77,15 +77,68 @@ def test_websocket(case: WsCase, style: str, client_for: ClientFor) -> None:
     client = client_for(style, case.options, {})
     connect = {"headers": case.build_headers(), "params": case.build_query() or None}
 
-    if case.close_code is None:
+    if case.denial is None:
         with client.websocket_connect("/ws", **connect) as websocket:
             assert websocket.receive_json() == case.message
         return
-    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/ws", **connect):
+    # The TestClient offers websocket.http.response: the handshake gets the HTTP answer.
+    with (
+        pytest.raises(WebSocketDenialResponse) as denied,
+        client.websocket_connect("/ws", **connect),
+    ):
         pytest.fail("the websocket was accepted")
-    # Closed before accept, not answered with an HTTP denial response.
-    assert type(closed.value) is WebSocketDisconnect
-    assert (closed.value.code, closed.value.reason) == (case.close_code, case.reason)
+    response = denied.value
+    check_answer(
+        case.denial,
+        Answer.of(response.status_code, response.headers.multi_items(), response.content),
+    )
+
+
+@pytest.mark.parametrize("style", STYLE_PARAMS)
+@pytest.mark.parametrize("case", [p for p in WS_PARAMS if p.values[0].denial is not None])
+def test_websocket_without_the_denial_extension_is_closed_with_1008(
+    case: WsCase, style: str, settings: Settings
+) -> None:
+    """A server without ``websocket.http.response``: closed before accept, 1008, the description."""
+    app = build_app(style, settings, **case.options)
+    sent = asyncio.run(_handshake_without_extensions(app, case))
+    assert case.denial is not None
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": case.denial.description}]
+
+
+async def _handshake_without_extensions(app: Any, case: WsCase) -> list[dict[str, Any]]:
+    headers = [
+        (name.lower().encode(), value.encode()) for name, value in case.build_headers().items()
+    ]
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "root_path": "",
+        "query_string": urlencode(case.build_query()).encode(),
+        "headers": headers,
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "subprotocols": [],
+        "state": {},
+    }
+    sent: list[dict[str, Any]] = []
+    connected = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal connected
+        if not connected:
+            connected = True
+            return {"type": "websocket.connect"}
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
 
 
 @pytest.mark.parametrize("style", STYLE_PARAMS)
@@ -99,16 +152,18 @@ def test_descriptions_never_leak(style: str, client_for: ClientFor) -> None:
         check_error_is_safe(answer, sent)
         checked += 1
     for ws_case in WS_CASES:
-        if ws_case.close_code is None:
+        if ws_case.denial is None:
             continue
         client = client_for(style, ws_case.options, {})
         headers, query = ws_case.build_headers(), ws_case.build_query()
         connect = client.websocket_connect("/ws", headers=dict(headers), params=query or None)
-        with pytest.raises(WebSocketDisconnect) as closed, connect:
+        with pytest.raises(WebSocketDenialResponse) as denied, connect:
             pytest.fail("the websocket was accepted")
-        assert_safe(closed.value.reason, [*headers.values(), *(v for _, v in query)])
+        response = denied.value
+        answer = Answer.of(response.status_code, response.headers.multi_items(), response.content)
+        check_error_is_safe(answer, [*headers.values(), *(v for _, v in query)])
         checked += 1
-    errors = [c for c in CASES if c.status >= 400] + [c for c in WS_CASES if c.close_code]
+    errors = [c for c in CASES if c.status >= 400] + [c for c in WS_CASES if c.denial]
     assert checked == len(errors)
 
 

@@ -27,6 +27,7 @@ from conformance.tokens import OTHER_SECRET
 from conftest import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, mint
 from scopegate import ConfigurationError, InsufficientScopeError, Settings
 from scopegate.flask import ScopeGate, current_token, get_current_token, require_scope
+from scopegate.protector import BearerProtector
 from scopegate.wsgi import BearerAuthMiddleware
 
 NO_TOKEN = 'Bearer realm="api"'
@@ -51,6 +52,14 @@ def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.upper().startswith("SCOPEGATE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+# The API's own settings, as a Flask app keeps them in its config.
+API_CONFIG = {
+    "SCOPEGATE_SIGNING_SECRET": SECRET,
+    "SCOPEGATE_IDENTIFIER": IDENTIFIER,
+    "SCOPEGATE_ISSUER": ISSUER,
+}
 
 
 def configured_app(**config: Any) -> Flask:
@@ -119,10 +128,12 @@ def test_dotenv_in_the_working_directory_is_the_last_fallback(tmp_path: Path) ->
     assert settings.signing_secret.get_secret_value() == SECRET
 
 
-def test_extension_is_registered_on_the_app(settings: Settings) -> None:
+def test_extension_state_lives_in_app_extensions(settings: Settings) -> None:
     app = configured_app()
     extension = ScopeGate(app, settings=settings)
-    assert app.extensions["scopegate"] is extension
+    assert isinstance(app.extensions["scopegate"], BearerProtector)
+    assert app.extensions["scopegate"] is extension.protector(app)
+    assert extension.protector(app).settings is settings
 
 
 def test_init_app_factory_pattern_serves_several_apps() -> None:
@@ -136,7 +147,8 @@ def test_init_app_factory_pattern_serves_several_apps() -> None:
     extension.init_app(first)
     extension.init_app(second)
 
-    assert first.extensions["scopegate"] is second.extensions["scopegate"] is extension
+    assert first.extensions["scopegate"] is extension.protector(first)
+    assert second.extensions["scopegate"] is extension.protector(second)
     assert extension.protector(first) is not extension.protector(second)
     for app, realm in ((first, "one"), (second, "two")):
         challenge = app.test_client().get("/whoami").headers["www-authenticate"]
@@ -175,8 +187,9 @@ def test_bad_setting_in_app_config_names_the_variable() -> None:
         ScopeGate(app)
 
 
-def test_request_policy_from_app_config(settings: Settings) -> None:
+def test_request_policy_from_app_config() -> None:
     app = configured_app(
+        **API_CONFIG,
         SCOPEGATE_AUTH_REQUIRED=False,
         SCOPEGATE_PUBLIC_PATHS=["/health"],
         SCOPEGATE_ALLOW_QUERY_TOKEN=True,
@@ -186,7 +199,7 @@ def test_request_policy_from_app_config(settings: Settings) -> None:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    ScopeGate(app, settings=settings)
+    ScopeGate(app)
     client = app.test_client()
     assert client.get("/whoami").json == {"subject": None}
     assert client.get("/health", headers={"Authorization": "Bearer not a token"}).status_code == 200
@@ -194,47 +207,34 @@ def test_request_policy_from_app_config(settings: Settings) -> None:
     assert by_query.json == {"subject": "q@clients"}
 
 
-def test_constructor_arguments_win_over_app_config(settings: Settings) -> None:
-    app = configured_app(SCOPEGATE_AUTH_REQUIRED=False, SCOPEGATE_ALLOW_QUERY_TOKEN=True)
-    extension = ScopeGate(app, settings=settings, auth_required=True, allow_query_token=False)
+def test_constructor_arguments_win_over_app_config() -> None:
+    app = configured_app(
+        **API_CONFIG, SCOPEGATE_AUTH_REQUIRED=False, SCOPEGATE_ALLOW_QUERY_TOKEN=True
+    )
+    extension = ScopeGate(app, auth_required=True, allow_query_token=False)
     protector = extension.protector(app)
     assert (protector.auth_required, protector.allow_query_token) == (True, False)
     assert app.test_client().get("/whoami").status_code == 401
 
 
-def test_public_paths_given_as_a_string(settings: Settings) -> None:
-    app = configured_app(SCOPEGATE_PUBLIC_PATHS="/health")
+def test_public_paths_given_as_a_string() -> None:
+    app = configured_app(**API_CONFIG, SCOPEGATE_PUBLIC_PATHS="/health, /status")
 
     @app.get("/")
     def root() -> str:
         return "root"
 
-    try:
-        ScopeGate(app, settings=settings)
-    except ConfigurationError as exc:  # refusing the string is as good as parsing it
-        refused = str(exc)
-    else:
-        refused = ""
-    if refused:
-        assert "SCOPEGATE_PUBLIC_PATHS" in refused
-    else:
-        assert app.test_client().get("/").status_code == 401
-        assert app.test_client().get("/health").status_code == 404  # public: no 401
+    extension = ScopeGate(app)
+    assert extension.protector(app).public_paths == {"/health", "/status"}
+    assert app.test_client().get("/").status_code == 401
+    assert app.test_client().get("/health").status_code == 404  # public: no 401
 
 
-def test_allow_query_token_false_as_a_string(settings: Settings) -> None:
-    app = configured_app(SCOPEGATE_ALLOW_QUERY_TOKEN="false")
-    try:
-        ScopeGate(app, settings=settings)
-    except ConfigurationError as exc:  # refusing the string is as good as parsing it
-        refused = str(exc)
-    else:
-        refused = ""
-    if refused:
-        assert "SCOPEGATE_ALLOW_QUERY_TOKEN" in refused
-    else:
-        response = app.test_client().get("/whoami", query_string={"access_token": mint()})
-        assert response.status_code == 401
+def test_allow_query_token_false_as_a_string() -> None:
+    app = configured_app(**API_CONFIG, SCOPEGATE_ALLOW_QUERY_TOKEN="false")
+    ScopeGate(app)
+    response = app.test_client().get("/whoami", query_string={"access_token": mint()})
+    assert response.status_code == 401
 
 
 # Loud misuse
@@ -409,34 +409,40 @@ def test_concurrent_requests_each_get_their_own_answer(threaded_server: str) -> 
         pytest.param(False, 401, id="bool-false"),
     ],
 )
-def test_allow_query_token_parses_config_values(
-    settings: Settings, raw: object, expected_status: int
-) -> None:
-    app = configured_app(SCOPEGATE_ALLOW_QUERY_TOKEN=raw)
-    ScopeGate(app, settings=settings)
+def test_allow_query_token_parses_config_values(raw: object, expected_status: int) -> None:
+    app = configured_app(**API_CONFIG, SCOPEGATE_ALLOW_QUERY_TOKEN=raw)
+    ScopeGate(app)
     response = app.test_client().get("/whoami", query_string={"access_token": mint()})
     assert response.status_code == expected_status
 
 
-def test_policy_option_that_is_not_a_boolean_names_its_key(settings: Settings) -> None:
-    app = configured_app(SCOPEGATE_AUTH_REQUIRED="maybe")
+def test_policy_option_that_is_not_a_boolean_names_its_key() -> None:
+    app = configured_app(**API_CONFIG, SCOPEGATE_AUTH_REQUIRED="maybe")
     with pytest.raises(ConfigurationError) as raised:
-        ScopeGate(app, settings=settings)
+        ScopeGate(app)
     assert str(raised.value) == (
-        "Invalid scopegate settings:\n  SCOPEGATE_AUTH_REQUIRED: expected true or false"
+        "Invalid scopegate settings:\n  auth_required (SCOPEGATE_AUTH_REQUIRED): "
+        "Input should be a valid boolean, unable to interpret input"
     )
 
 
-def test_policy_options_fall_back_to_the_environment(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unknown_option_is_refused_by_name() -> None:
+    app = configured_app(**API_CONFIG)
+    with pytest.raises(ConfigurationError) as raised:
+        ScopeGate(app, public_path=["/health"])
+    assert str(raised.value) == (
+        "Invalid scopegate settings:\n  public_path: not a scopegate setting"
+    )
+
+
+def test_policy_options_fall_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCOPEGATE_PUBLIC_PATHS", "/health, /status")
-    app = configured_app()
+    app = configured_app(**API_CONFIG)
 
     @app.get("/status")
     def status() -> str:
         return "up"
 
-    ScopeGate(app, settings=settings)
+    ScopeGate(app)
     assert app.test_client().get("/status").status_code == 200
     assert app.test_client().get("/whoami").status_code == 401

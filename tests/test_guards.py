@@ -154,7 +154,7 @@ def test_the_detail_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         claim_values={"gty": ["client-credentials"]},
         _env_file=None,
     )
-    protector = BearerProtector(settings)
+    protector = BearerProtector(settings, publish=lambda token: token)
     token = mint(gty="recognisable-grant-value")
     with caplog.at_level("DEBUG", logger="scopegate"), pytest.raises(InvalidTokenError) as raised:
         protector.authenticate([f"Bearer {token}"])

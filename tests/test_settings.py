@@ -5,12 +5,13 @@ Environment variables and the .env file are covered in test_settings_env.py.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scopegate import Settings
+from scopegate import ConfigurationError, Settings, TokenVerifier
 from settings_helpers import (
     HEADER,
     IDENTIFIER,
@@ -41,8 +42,8 @@ MISCONFIGURATIONS = [
     ),
     pytest.param(
         {},
-        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required\n"
-        "  identifier (SCOPEGATE_IDENTIFIER): is required",
+        "identifier (SCOPEGATE_IDENTIFIER): is required\n"
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required",
         id="missing-both",
     ),
     pytest.param(
@@ -239,3 +240,90 @@ def test_duplicate_algorithms_are_dropped_in_order() -> None:
         _env_file=None,
     )
     assert settings.algorithms == ["HS384", "HS256"]
+
+
+# --- one configuration: the request policy, explicit settings, all problems at once ----
+
+
+def test_request_policy_fields_parse_like_every_list_and_boolean() -> None:
+    settings = Settings.explicit(
+        signing_secret=SECRET,
+        identifier=IDENTIFIER,
+        public_paths="/health, /docs /health",
+        auth_required="no",
+        allow_query_token="on",
+    )
+    assert settings.public_paths == ["/health", "/docs"]
+    assert (settings.auth_required, settings.allow_query_token) == (False, True)
+
+
+def test_a_public_path_must_be_a_path() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER, public_paths="health")
+    assert str(raised.value) == (
+        "Invalid scopegate settings:\n  public_paths (SCOPEGATE_PUBLIC_PATHS): "
+        "'health' is not a path: public paths start with /"
+    )
+
+
+def test_explicit_settings_read_neither_environment_nor_env_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SCOPEGATE_REALM=dotenv\nSCOPEGATE_LEEWAY=99\n")
+    monkeypatch.setenv("SCOPEGATE_AUTH_REQUIRED", "false")
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", "https://from-env")
+    settings = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER)
+    assert (settings.identifier, settings.realm, settings.leeway) == (IDENTIFIER, "api", 5.0)
+    assert settings.auth_required is True
+    assert Settings(signing_secret=SECRET).realm == "dotenv"  # the ordinary constructor reads both
+
+
+def test_replace_validates_again_without_reading_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER)
+    monkeypatch.setenv("SCOPEGATE_REALM", "env")
+    changed = base.replace(public_paths=["/health"], leeway=10)
+    assert (changed.public_paths, changed.leeway, changed.realm) == (["/health"], 10.0, "api")
+    assert base.replace() is base
+    with pytest.raises(ConfigurationError, match=r"leeway \(SCOPEGATE_LEEWAY\)"):
+        base.replace(leeway=1000)
+
+
+def test_every_bad_setting_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.explicit(signing_secret="short", identifier=IDENTIFIER, leeway=1000, realm='a"b')
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "Invalid scopegate settings:"
+    assert [line.split(" (")[0].strip() for line in lines[1:]] == [
+        "signing_secret",
+        "leeway",
+        "realm",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "warned"),
+    [
+        pytest.param("https://tenant.auth0.com", True, id="auth0-domain-without-slash"),
+        pytest.param("http://127.0.0.1:8787", True, id="local-without-slash"),
+        pytest.param("https://tenant.auth0.com/", False, id="with-slash"),
+        pytest.param("https://login.example.com/realms/api", False, id="with-a-path"),
+        pytest.param("urn:example:issuer", False, id="not-a-url"),
+    ],
+)
+def test_issuer_without_trailing_slash_warns_at_start_up(
+    issuer: str, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER, issuer=issuer)
+    with caplog.at_level(logging.WARNING, logger="scopegate"):
+        TokenVerifier(settings)
+    messages = [record.getMessage() for record in caplog.records]
+    if warned:
+        assert messages == [
+            f"scopegate: SCOPEGATE_ISSUER is {issuer!r}, without a trailing slash; Auth0 and "
+            f"most authorization servers issue {issuer + '/'!r}, and iss must match exactly"
+        ]
+    else:
+        assert messages == []

@@ -159,8 +159,8 @@ def test_env_file_ignored_when_disabled(isolated: Path) -> None:
     write_env_file(isolated, signing_secret=SECRET, identifier=IDENTIFIER)
     exc = configuration_error(_env_file=None)
     assert str(exc) == (
-        HEADER + "signing_secret (SCOPEGATE_SIGNING_SECRET): is required\n"
-        "  identifier (SCOPEGATE_IDENTIFIER): is required"
+        HEADER + "identifier (SCOPEGATE_IDENTIFIER): is required\n"
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required"
     )
 
 

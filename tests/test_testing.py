@@ -274,9 +274,10 @@ SEEN = []
 
 
 @pytest.mark.parametrize("run", [1, 2])
-def test_each_test_has_its_own_secret(scopegate_settings, run):
+def test_one_secret_per_session(scopegate_settings, scopegate_test_secret, run):
     SEEN.append(scopegate_settings.signing_secret.get_secret_value())
-    assert len(set(SEEN)) == run
+    assert SEEN == [scopegate_test_secret] * run
+    assert len(scopegate_test_secret) >= 64
 
 
 def test_nothing_leaks_out_of_a_test():
@@ -307,6 +308,55 @@ def test_plugin_fixtures_in_a_project(pytester: pytest.Pytester) -> None:
     pytester.makefile("", **{".env": DOTENV})
     pytester.makepyfile(test_api=PLUGIN_TESTS)
     pytester.runpytest("-W", "error").assert_outcomes(passed=5)
+
+
+MODULE_LEVEL_APP = """
+from fastapi import FastAPI, Security
+from fastapi.testclient import TestClient
+
+from scopegate.asgi import BearerAuthMiddleware
+from scopegate.fastapi import require_scope
+
+app = FastAPI()
+app.add_middleware(BearerAuthMiddleware)  # built lazily, at the first request, then kept
+
+
+@app.get("/scoped", dependencies=[Security(require_scope("sample-scope"))])
+async def scoped():
+    return {"ok": True}
+
+
+client = TestClient(app)
+
+
+def test_first(scopegate_settings, mint_token, bearer):
+    token = mint_token(scopes=["sample-scope"])
+    assert client.get("/scoped", headers=bearer(token)).status_code == 200
+
+
+def test_second(scopegate_settings, mint_token, bearer):
+    token = mint_token(scopes=["sample-scope"])
+    assert client.get("/scoped", headers=bearer(token)).status_code == 200
+"""
+
+
+def test_a_module_level_app_accepts_the_tokens_of_every_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=MODULE_LEVEL_APP)
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_a_failure_after_changed_settings_says_why(pytester: pytest.Pytester) -> None:
+    changed = MODULE_LEVEL_APP.replace(
+        "def test_second(scopegate_settings",
+        "@pytest.mark.parametrize('scopegate_settings_overrides', "
+        "[{'identifier': 'https://other-api'}])\ndef test_second(scopegate_settings",
+    )
+    pytester.makepyfile(test_app="import pytest\n" + changed)
+    result = pytester.runpytest("-W", "error", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*scopegate*", "*This test's settings differ from those of an earlier test in identifier*"]
+    )
 
 
 @pytest.mark.usefixtures("clean_env")
@@ -341,7 +391,8 @@ def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
 
 def test_plugin_is_registered_by_entry_point(pytester: pytest.Pytester) -> None:
     listed = pytester.runpytest("--fixtures")
-    listed.stdout.fnmatch_lines(["*scopegate_settings*", "*mint_token*", "*bearer*"])
+    for fixture in ("scopegate_settings", "scopegate_test_secret", "mint_token", "bearer"):
+        listed.stdout.fnmatch_lines([f"{fixture} *-- *"])
     pytester.makepyfile("def test_uses(mint_token):\n    assert mint_token()\n")
     disabled = pytester.runpytest("-p", "no:scopegate")
     disabled.assert_outcomes(errors=1)

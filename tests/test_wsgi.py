@@ -290,7 +290,7 @@ def test_render_error_exact_403() -> None:
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         calls.append((status, headers))
 
-    protector = BearerProtector(test_settings(realm="my realm"))
+    protector = BearerProtector(test_settings(realm="my realm"), publish=lambda token: token)
     body = render_error(error, protector, start_response)
 
     expected = (

@@ -3,17 +3,26 @@
 Results are published where Starlette looks for them: ``scope["auth"]`` holds
 :class:`TokenCredentials` (granted scopes and the :class:`AccessToken`) and
 ``scope["user"]`` a :class:`TokenUser`, so ``request.auth.scopes``,
-``request.user`` and Starlette's ``@requires`` all work downstream.
+``request.user`` and Starlette's ``@requires`` all work downstream. Both are
+built once per token and shared by every request that carries it: treat them
+as read-only.
+
+A configuration error does not escape from the constructor (Starlette builds
+middleware lazily, inside the server's first call): the middleware fails the
+ASGI lifespan startup with the error's message, so the server refuses to
+start, and answers any request that still arrives with a bare 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import logging
+from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from scopegate.errors import BearerError, ErrorRenderer
+from scopegate.errors import BearerError, ConfigurationError, ErrorRenderer
 from scopegate.protector import BearerProtector
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -27,14 +36,23 @@ __all__ = [
     "token_from_scope",
 ]
 
+logger = logging.getLogger("scopegate")
+
 _WS_POLICY_VIOLATION = 1008
+_DENIAL_EXTENSION = "websocket.http.response"
+_AUTHORIZATION = b"authorization"
+_PROTECTED = frozenset({"http", "websocket"})
+_MISCONFIGURED_BODY = json.dumps(
+    {"error": "server_error", "error_description": "The server is misconfigured"},
+    separators=(",", ":"),
+).encode()
 
 
 class TokenCredentials(AuthCredentials):
-    """``request.auth``: the granted scopes, plus the verified token (None when anonymous)."""
+    """``request.auth``: the granted scopes, sorted, and the verified token (None if anonymous)."""
 
     def __init__(self, token: AccessToken | None = None) -> None:
-        super().__init__(list(token.scopes) if token is not None else None)
+        super().__init__(sorted(token.scopes) if token is not None else None)
         self.token = token
 
 
@@ -57,6 +75,16 @@ class TokenUser(BaseUser):
         return self.identity
 
 
+Identity = tuple[TokenCredentials, BaseUser]
+
+
+def _publish(token: AccessToken | None) -> Identity:
+    """What a request publishes: ``scope["auth"]`` and ``scope["user"]``, once per token."""
+    if token is None:
+        return TokenCredentials(), UnauthenticatedUser()
+    return TokenCredentials(token), TokenUser(token)
+
+
 def token_from_scope(scope: Scope) -> AccessToken | None:
     """The request's verified token, None when anonymous.
 
@@ -72,25 +100,41 @@ def token_from_scope(scope: Scope) -> AccessToken | None:
     return credentials.token
 
 
-async def render_error(
-    scope: Scope, send: Send, error: BearerError, protector: BearerProtector
+async def _send_response(
+    scope: Scope, send: Send, status: int, headers: list[tuple[str, str]], body: bytes
 ) -> None:
-    """Send ``error`` as the response (HTTP) or as a 1008 close before accept (websocket)."""
-    if scope["type"] == "websocket":
+    """An HTTP response, or a websocket handshake denial through ``websocket.http.response``."""
+    prefix = "websocket." if scope["type"] == "websocket" else ""
+    raw = [(name.encode(), value.encode()) for name, value in headers]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": prefix + "http.response.start", "status": status, "headers": raw})
+    await send({"type": prefix + "http.response.body", "body": body})
+
+
+def _can_deny(scope: Scope) -> bool:
+    return scope["type"] == "http" or _DENIAL_EXTENSION in (scope.get("extensions") or {})
+
+
+async def render_error(
+    scope: Scope, send: Send, error: BearerError, protector: BearerProtector[Any]
+) -> None:
+    """Send ``error`` as the response, or deny a websocket handshake with it.
+
+    A websocket is denied with the same status, challenge and body as HTTP when
+    the server offers the ``websocket.http.response`` extension (uvicorn does),
+    else closed with 1008 before it is accepted.
+    """
+    if not _can_deny(scope):
         await send(
             {"type": "websocket.close", "code": _WS_POLICY_VIOLATION, "reason": error.description}
         )
         return
-    status, header_list, body = protector.render(error)
-    headers = [(name.encode(), value.encode()) for name, value in header_list]
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    status, headers, body = protector.render(error)
+    await _send_response(scope, send, status, headers, body)
 
 
-def _header_values(scope: Scope, name: bytes) -> list[str]:
-    # ASGI servers send lowercased names (Starlette's Headers relies on it too).
-    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+def _may_have_query_token(protector: BearerProtector[Any], scope: Scope) -> bool:
+    return protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
 
 
 class BearerAuthMiddleware:
@@ -98,14 +142,12 @@ class BearerAuthMiddleware:
 
     Args:
         app: the ASGI application to protect.
-        settings: the API's settings; None loads :class:`Settings` from ``SCOPEGATE_*``.
-        auth_required: when False, a request without a token passes as
-            anonymous and route guards decide; a bad token is still rejected.
-        public_paths: exact paths served without any token check.
-        allow_query_token: also accept ``?access_token=`` (RFC 6750 §2.3).
-        verifier: a shared :class:`TokenVerifier`; built from ``settings`` when None.
+        settings: the API's settings; None reads them from ``SCOPEGATE_*`` and ``.env``.
+        verifier: a :class:`TokenVerifier` to share; built from the settings when None.
         error_renderer: turns a rejection into the response sent (see
             :data:`~scopegate.errors.ErrorRenderer`); None sends the RFC 6750 JSON body.
+        **options: any :class:`Settings` field (``public_paths``, ``auth_required``,
+            ``allow_query_token``, ...), winning over ``settings`` and the environment.
 
     Example:
         >>> app = FastAPI()
@@ -115,60 +157,117 @@ class BearerAuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        /,
         settings: Settings | None = None,
         *,
-        auth_required: bool = True,
-        public_paths: Iterable[str] = (),
-        allow_query_token: bool = False,
         verifier: TokenVerifier | None = None,
         error_renderer: ErrorRenderer | None = None,
+        **options: Any,
     ) -> None:
         self.app = app
-        self.protector = BearerProtector(
-            settings,
-            auth_required=auth_required,
-            public_paths=public_paths,
-            allow_query_token=allow_query_token,
-            verifier=verifier,
-            error_renderer=error_renderer,
-        )
+        self._protector: BearerProtector[Identity] | None = None
+        self._error: ConfigurationError | None = None
+        self._logged = False
+        try:
+            self._protector = BearerProtector(
+                settings,
+                publish=_publish,
+                verifier=verifier,
+                error_renderer=error_renderer,
+                options=options,
+            )
+        except ConfigurationError as error:
+            self._error = error
+
+    @property
+    def protector(self) -> BearerProtector[Identity]:
+        """The request policy.
+
+        Raises:
+            ConfigurationError: the settings are invalid (the server never started).
+        """
+        if self._protector is None:
+            assert self._error is not None
+            raise self._error
+        return self._protector
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        protector = self._protector
+        if protector is None or scope["type"] not in _PROTECTED:
+            await self._unprotected(scope, receive, send)
+            return
+        if scope["path"] in protector.public_paths:
+            scope["auth"], scope["user"] = protector.anonymous
             await self.app(scope, receive, send)
             return
-        protector = self.protector
-        if protector.is_public(scope["path"]):
-            scope["auth"], scope["user"] = TokenCredentials(), UnauthenticatedUser()
+        # The hot path: a header seen before is answered with one lookup, unparsed.
+        header: bytes | None = None
+        several = False
+        for name, value in scope["headers"]:  # ASGI servers send lowercased names
+            if name == _AUTHORIZATION:
+                several = header is not None
+                header = value
+        identity = None
+        if header is not None and not several and not _may_have_query_token(protector, scope):
+            identity = protector.cached(header)
+        if identity is None:
+            try:
+                identity = self._authenticate(protector, scope)
+            except BearerError as error:
+                await render_error(scope, send, error, protector)
+                return
+        scope["auth"], scope["user"] = identity
+        try:
+            await self.app(scope, receive, send)
+        except BearerError as error:
+            # A route guard refused the request. Guards raise before the route
+            # responds; ``send`` is not wrapped to watch for that (a closure and
+            # two more awaits on every request): if a response had started, the
+            # server refuses the second start (ASGI requires it to) and the
+            # guard's error is raised again, as it would have been.
+            try:
+                await render_error(scope, send, error, protector)
+            except Exception:
+                raise error from None
+
+    @staticmethod
+    def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
+        values = [value for name, value in scope["headers"] if name == _AUTHORIZATION]
+        query: list[str] = []
+        if protector.allow_query_token:
+            query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
+        return protector.authenticate(
+            [value.decode("latin-1") for value in values],
+            query,
+            cache_key=values[0] if len(values) == 1 else None,
+        )
+
+    async def _unprotected(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan and other scopes pass through; a misconfigured app refuses to run."""
+        if self._protector is not None or scope["type"] not in _PROTECTED:
+            if scope["type"] == "lifespan" and self._protector is None:
+                await self._fail_startup(receive, send)
+                return
             await self.app(scope, receive, send)
             return
-        try:
-            query: list[str] = []
-            if protector.allow_query_token:
-                query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
-            token = protector.authenticate(_header_values(scope, b"authorization"), query)
-        except BearerError as error:
-            await render_error(scope, send, error, protector)
+        await self._misconfigured(scope, send)
+
+    async def _fail_startup(self, receive: Receive, send: Send) -> None:
+        """Answer the lifespan startup with the configuration error: the server must not start."""
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.failed", "message": str(self._error)})
+
+    async def _misconfigured(self, scope: Scope, send: Send) -> None:
+        """A request reached an app whose settings are invalid (lifespan off): a bare 500."""
+        if not self._logged:
+            self._logged = True
+            logger.error("scopegate: refusing every request: %s", self._error)
+        if not _can_deny(scope):
+            await send({"type": "websocket.close", "code": 1011, "reason": "Server misconfigured"})
             return
-        scope["auth"] = TokenCredentials(token)
-        scope["user"] = TokenUser(token) if token is not None else UnauthenticatedUser()
-        await self._call_app(scope, receive, send)
-
-    async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; render a :class:`BearerError` a route guard raised before responding."""
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except BearerError as error:
-            if started:
-                raise
-            await render_error(scope, send, error, self.protector)
+        headers = [("content-type", "application/json"), ("cache-control", "no-store")]
+        await _send_response(scope, send, 500, headers, _MISCONFIGURED_BODY)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(app={self.app!r})"

@@ -21,7 +21,7 @@ import asyncio
 import functools
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, overload
 
 try:
@@ -35,7 +35,7 @@ from starlette.requests import HTTPConnection
 from scopegate.asgi import token_from_scope
 from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
-from scopegate.scopes import required_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
 __all__ = [
@@ -55,12 +55,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _TOKEN_PARAMETER = "_scopegate_token"  # noqa: S105 - a parameter name
 
 
-class BearerScheme(SecurityBase):
-    """The ``http``/``bearer`` security scheme in the OpenAPI document.
-
-    It only documents the scheme; the middleware does the checking, so the
-    dependency itself does nothing.
-    """
+class _BearerSecurity(SecurityBase):
+    """What makes a dependency the ``http``/``bearer`` scheme of the OpenAPI document."""
 
     def __init__(self, scheme_name: str = "BearerAuth") -> None:
         self.model = HTTPBearerModel(
@@ -69,8 +65,32 @@ class BearerScheme(SecurityBase):
         )
         self.scheme_name = scheme_name
 
+
+class BearerScheme(_BearerSecurity):
+    """The ``http``/``bearer`` security scheme in the OpenAPI document.
+
+    It only documents the scheme; the middleware does the checking, so the
+    dependency itself does nothing.
+    """
+
     async def __call__(self) -> None:
         return None
+
+
+class _ScopeCheck(_BearerSecurity):
+    """The decorator style's one dependency: the check, and the scheme it documents.
+
+    The decorator writes ``Security(check, scopes=[...])`` itself, so FastAPI
+    documents the route's scopes from that, with no second dependency to
+    resolve on every request (about 9 µs each in FastAPI).
+    """
+
+    def __init__(self, requirement: ScopeRequirement) -> None:
+        super().__init__()
+        self.requirement = requirement
+
+    async def __call__(self, request: HTTPConnection) -> AccessToken:
+        return enforce_scopes(token_from_scope(request.scope), self.requirement)
 
 
 bearer_scheme = BearerScheme()
@@ -90,11 +110,13 @@ class ScopeDependency:
     Build it with :func:`require_scope` or :func:`require_any_scope`.
     """
 
-    def __init__(self, required: Sequence[str], *, any_of: bool) -> None:
-        self.required = tuple(required)
-        self.any_of = any_of
+    def __init__(self, requirement: ScopeRequirement) -> None:
+        self.requirement = requirement
+        self.required = requirement.scopes
+        self.any_of = requirement.any_of
+        self._decorator_check = _ScopeCheck(requirement)
         # OpenAPI requirements are conjunctive, so "any of" lists no scope rather than a wrong set.
-        documented = [] if any_of else list(self.required)
+        documented = [] if requirement.any_of else list(requirement.scopes)
         self.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
@@ -121,7 +143,7 @@ class ScopeDependency:
         return self._check(kwargs["request"])
 
     async def _check(self, request: HTTPConnection) -> AccessToken:
-        return enforce_scopes(token_from_scope(request.scope), self.required, any_of=self.any_of)
+        return enforce_scopes(token_from_scope(request.scope), self.requirement)
 
     def _decorate(self, endpoint: F) -> F:
         signature = inspect.signature(endpoint)
@@ -129,12 +151,13 @@ class ScopeDependency:
         position = len(parameters)
         if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
             position -= 1
+        documented = [] if self.any_of else list(self.required)
         parameters.insert(
             position,
             inspect.Parameter(
                 _TOKEN_PARAMETER,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=Security(self),
+                default=Security(self._decorator_check, scopes=documented),
                 annotation=AccessToken,
             ),
         )
@@ -179,12 +202,26 @@ def require_scope(*scopes: str) -> ScopeDependency:
     (the dependency returns the :class:`AccessToken`) or as a decorator below
     ``@app.get(...)``.
     """
-    return ScopeDependency(required_scopes(scopes), any_of=False)
+    return ScopeDependency(ScopeRequirement.of(scopes))
 
 
 def require_any_scope(*scopes: str) -> ScopeDependency:
     """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
-    return ScopeDependency(required_scopes(scopes), any_of=True)
+    return ScopeDependency(ScopeRequirement.of(scopes, any_of=True))
+
+
+_TokenCheckFunction = Callable[[AccessToken | None], AccessToken]
+
+
+class _TokenCheck(_ScopeCheck):
+    """The decorator style's one dependency for ``require_claim`` and ``require_token``."""
+
+    def __init__(self, check: _TokenCheckFunction) -> None:
+        super().__init__(ScopeRequirement(()))
+        self._token_check = check
+
+    async def __call__(self, request: HTTPConnection) -> AccessToken:
+        return self._token_check(token_from_scope(request.scope))
 
 
 class TokenCheckDependency(ScopeDependency):
@@ -195,9 +232,10 @@ class TokenCheckDependency(ScopeDependency):
     check fails, like the express peer's ``claimEquals``/``claimCheck``.
     """
 
-    def __init__(self, check: Callable[[AccessToken | None], AccessToken], label: str) -> None:
-        super().__init__((), any_of=False)
+    def __init__(self, check: _TokenCheckFunction, label: str) -> None:
+        super().__init__(ScopeRequirement(()))
         self._token_check = check
+        self._decorator_check = _TokenCheck(check)
         self._label = label
 
     async def _check(self, request: HTTPConnection) -> AccessToken:

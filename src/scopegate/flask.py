@@ -8,23 +8,28 @@ answer exactly as the ASGI side does.
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Callable, Iterable, Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 try:
     from flask import Flask, Response, current_app, request
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
 
-from scopegate.errors import BearerError, ConfigurationError, status_line
+from scopegate.errors import BearerError, ErrorRenderer, status_line
 from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import BearerProtector, enforce_scopes
-from scopegate.scopes import required_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
-from scopegate.wsgi import ENVIRON_PROTECTOR, ENVIRON_TOKEN, token_from_environ
+from scopegate.verifier import TokenVerifier
+from scopegate.wsgi import (
+    ENVIRON_PROTECTOR,
+    ENVIRON_TOKEN,
+    authenticate_environ,
+    token_from_environ,
+)
 
 __all__ = [
     "ScopeGate",
@@ -76,26 +81,30 @@ class _CurrentTokenProxy:
 current_token = cast("AccessToken", _CurrentTokenProxy())
 
 
-def error_response(error: BearerError, protector: BearerProtector) -> Response:
+def error_response(error: BearerError, protector: BearerProtector[Any]) -> Response:
     """``error`` as a Flask response: the same status, headers and body as everywhere."""
     status, headers, body = protector.render(error)
     return Response(body, status=status_line(status), headers=headers)
 
 
-def _protector() -> BearerProtector:
-    protector: BearerProtector = request.environ[ENVIRON_PROTECTOR]
+def _protector() -> BearerProtector[Any]:
+    protector: BearerProtector[Any] = request.environ[ENVIRON_PROTECTOR]
     return protector
 
 
-def _guard(required: tuple[str, ...], *, any_of: bool) -> Callable[[F], F]:
+def _guard(requirement: ScopeRequirement) -> Callable[[F], F]:
     def decorator(view: F) -> F:
+        is_async = inspect.iscoroutinefunction(view)
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                enforce_scopes(get_current_token(), required, any_of=any_of)
+                enforce_scopes(get_current_token(), requirement)
             except BearerError as error:
                 return error_response(error, _protector())
-            return current_app.ensure_sync(view)(*args, **kwargs)
+            if is_async:
+                return current_app.ensure_sync(view)(*args, **kwargs)
+            return view(*args, **kwargs)
 
         return cast(F, wrapper)
 
@@ -113,23 +122,29 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
         ... @require_scope("sample-scope")
         ... def private_scoped(): ...
     """
-    return _guard(required_scopes(scopes), any_of=False)
+    return _guard(ScopeRequirement.of(scopes))
 
 
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate a view so it needs at least one of ``scopes``."""
-    return _guard(required_scopes(scopes), any_of=True)
+    return _guard(ScopeRequirement.of(scopes, any_of=True))
 
 
 def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+
     def decorator(view: F) -> F:
+        is_async = inspect.iscoroutinefunction(view)
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 enforce(get_current_token())
             except BearerError as error:
                 return error_response(error, _protector())
-            return current_app.ensure_sync(view)(*args, **kwargs)
+            if is_async:
+                return current_app.ensure_sync(view)(*args, **kwargs)
+            return view(*args, **kwargs)
 
         return cast(F, wrapper)
 
@@ -156,66 +171,41 @@ def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
     return _token_guard(lambda token: enforce_token(token, predicate))
 
 
-def settings_from_config(config: dict[str, Any]) -> Settings:
-    """Settings from ``SCOPEGATE_*`` keys of a Flask config, the environment filling the rest."""
-    values = {
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """Settings from the ``SCOPEGATE_*`` keys of a Flask config, the environment filling the rest.
+
+    A key holds what its environment variable would (``"true"``, ``"/a,/b"``) or
+    a Python value (``True``, ``["/a", "/b"]``); both go through the same
+    validation as every other source.
+    """
+    return Settings(**_config_values(config))
+
+
+def _config_values(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {
         name: config[env_name(name)] for name in Settings.model_fields if env_name(name) in config
     }
-    return Settings(**values)
-
-
-T = TypeVar("T")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE
-    raise ValueError("expected true or false")
-
-
-def _paths(raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, str):
-        return tuple(raw.replace(",", " ").split())
-    if isinstance(raw, Iterable) and all(isinstance(path, str) for path in raw):
-        return tuple(raw)
-    raise ValueError("expected paths, as a list or a comma-separated string")
-
-
-def _option(
-    explicit: T | None,
-    config: Mapping[str, Any],
-    name: str,
-    default: T,
-    parse: Callable[[Any], T],
-) -> T:
-    """A request-policy option: the argument, else app.config, else the environment."""
-    if explicit is not None:
-        return explicit
-    key = f"SCOPEGATE_{name}"
-    raw = config[key] if key in config else os.environ.get(key)
-    if raw is None:
-        return default
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"Invalid scopegate settings:\n  {key}: {exc}") from None
 
 
 class ScopeGate:
     """The Flask extension: authenticate every request of an app before its views run.
 
-    Reads ``SCOPEGATE_*`` keys from ``app.config`` (falling back to the
-    environment), plus ``SCOPEGATE_AUTH_REQUIRED``, ``SCOPEGATE_PUBLIC_PATHS``
-    (a list, or a comma-separated string) and ``SCOPEGATE_ALLOW_QUERY_TOKEN``
-    (true/false, 1/0, yes/no, on/off) for the request policy when they are not
-    given here.
+    Reads ``SCOPEGATE_*`` keys from ``app.config`` (any :class:`Settings` field,
+    the request policy included), falling back to the environment and ``.env``;
+    keyword arguments win over both. The per-app state, a
+    :class:`~scopegate.protector.BearerProtector`, lives in
+    ``app.extensions["scopegate"]``.
+
+    Args:
+        app: the app to install on now; or call :meth:`init_app` later.
+        settings: a complete configuration: ``app.config`` and the environment
+            are then not read.
+        verifier: a :class:`~scopegate.verifier.TokenVerifier` to share.
+        error_renderer: turns a rejection into the response sent.
+        **options: any :class:`Settings` field, winning over every other source.
 
     Example:
-        >>> scopegate = ScopeGate()
+        >>> scopegate = ScopeGate(public_paths=["/health"])
         >>> scopegate.init_app(app)  # or ScopeGate(app)
     """
 
@@ -224,51 +214,57 @@ class ScopeGate:
         app: Flask | None = None,
         *,
         settings: Settings | None = None,
-        auth_required: bool | None = None,
-        public_paths: Iterable[str] | None = None,
-        allow_query_token: bool | None = None,
+        verifier: TokenVerifier | None = None,
+        error_renderer: ErrorRenderer | None = None,
+        **options: Any,
     ) -> None:
         self.settings = settings
-        self.auth_required = auth_required
-        self.public_paths = public_paths
-        self.allow_query_token = allow_query_token
-        self._protectors: WeakKeyDictionary[Flask, BearerProtector] = WeakKeyDictionary()
+        self.verifier = verifier
+        self.error_renderer = error_renderer
+        self.options = options
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Install the checks on ``app`` and register ``app.extensions["scopegate"]``."""
-        config = app.config
-        self._protectors[app] = BearerProtector(
-            self.settings if self.settings is not None else settings_from_config(config),
-            auth_required=_option(self.auth_required, config, "AUTH_REQUIRED", True, _boolean),
-            public_paths=_option(self.public_paths, config, "PUBLIC_PATHS", (), _paths),
-            allow_query_token=_option(
-                self.allow_query_token, config, "ALLOW_QUERY_TOKEN", False, _boolean
-            ),
+        """Install the checks on ``app`` and its state in ``app.extensions["scopegate"]``.
+
+        Raises:
+            ConfigurationError: invalid settings, all of them named.
+        """
+        options = self.options
+        if self.settings is None and self.verifier is None:
+            options = {**_config_values(app.config), **options}
+        app.extensions[EXTENSION] = BearerProtector(
+            self.settings,
+            publish=_publish,
+            verifier=self.verifier,
+            error_renderer=self.error_renderer,
+            options=options,
         )
-        app.extensions[EXTENSION] = self
-        app.before_request(self._authenticate)
-        app.register_error_handler(BearerError, self._handle_error)
+        app.before_request(_authenticate)
+        app.register_error_handler(BearerError, _handle_error)
 
-    def protector(self, app: Flask) -> BearerProtector:
+    def protector(self, app: Flask) -> BearerProtector[AccessToken | None]:
         """The request policy installed on ``app``."""
-        return self._protectors[app]
+        protector: BearerProtector[AccessToken | None] = app.extensions[EXTENSION]
+        return protector
 
-    def _authenticate(self) -> Response | None:
-        protector = self._protectors[current_app._get_current_object()]  # type: ignore[attr-defined]
-        environ = request.environ
-        environ[ENVIRON_PROTECTOR] = protector
+
+def _publish(token: AccessToken | None) -> AccessToken | None:
+    return token
+
+
+def _authenticate() -> Response | None:
+    protector: BearerProtector[AccessToken | None] = current_app.extensions[EXTENSION]
+    environ = request.environ
+    environ[ENVIRON_PROTECTOR] = protector
+    try:
+        environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
+    except BearerError as error:
         environ[ENVIRON_TOKEN] = None
-        if protector.is_public(request.path):
-            return None
-        try:
-            query = protector.query_tokens(request.query_string.decode("latin-1"))
-            token = protector.authenticate(request.headers.getlist("Authorization"), query)
-        except BearerError as error:
-            return error_response(error, protector)
-        environ[ENVIRON_TOKEN] = token
-        return None
+        return error_response(error, protector)
+    return None
 
-    def _handle_error(self, error: BearerError) -> Response:
-        return error_response(error, _protector())
+
+def _handle_error(error: BearerError) -> Response:
+    return error_response(error, _protector())

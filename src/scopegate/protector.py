@@ -2,74 +2,132 @@
 
 :class:`BearerProtector` decides, from what an adapter read off a request,
 whether the request is public, anonymous, authenticated or rejected; the
-ASGI and WSGI middlewares only translate its answer to their protocol.
+ASGI and WSGI middlewares only translate its answer to their protocol. Its
+policy (public paths, whether a token is required, query tokens) comes from
+:class:`~scopegate.settings.Settings`, like every other option.
+
+On the hot path an adapter asks :meth:`BearerProtector.cached` with the raw
+``Authorization`` header value: a header verified before is the same string
+next time, so a hit is one lookup that returns what the adapter publishes for
+that token (built once per token by the adapter's ``publish`` function), with
+no parsing at all. Everything else goes through :meth:`BearerProtector.authenticate`.
 :func:`enforce_scopes` is the route guard behind every ``require_scope``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
 from scopegate.bearer import extract_token
+from scopegate.cache import TokenCache
 from scopegate.errors import (
     BearerError,
+    ConfigurationError,
     ErrorRenderer,
     ErrorResponse,
     InvalidTokenError,
     MissingTokenError,
 )
-from scopegate.scopes import check_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
 
-__all__ = ["QUERY_PARAMETER", "BearerProtector", "enforce_scopes"]
+__all__ = ["QUERY_PARAMETER", "BearerProtector", "enforce_scopes", "resolve_settings"]
 
 QUERY_PARAMETER = "access_token"
 # Rejections are logged by rule name only: never a token, a claim value or a secret.
 logger = logging.getLogger("scopegate")
 
+P = TypeVar("P")
 
-class BearerProtector:
+
+def resolve_settings(
+    settings: Settings | None,
+    options: Mapping[str, Any],
+    verifier: TokenVerifier | None = None,
+) -> Settings:
+    """The settings an adapter runs with: ``options`` over ``settings``.
+
+    ``settings`` defaults to the verifier's, else to ``SCOPEGATE_*`` and ``.env``.
+    ``options`` are :class:`Settings` fields given as keyword arguments to a
+    middleware or an extension (``public_paths=[...]``); they win, and are
+    validated like every other setting.
+
+    Raises:
+        ConfigurationError: an option that is not a setting, or an invalid value.
+    """
+    unknown = sorted(set(options) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigurationError(
+            "Invalid scopegate settings:\n  "
+            + "\n  ".join(f"{name}: not a scopegate setting" for name in unknown)
+        )
+    if settings is None and verifier is not None:
+        settings = verifier.settings
+    if settings is None:
+        return Settings(**options)
+    return settings.replace(**options)
+
+
+class BearerProtector(Generic[P]):
     """Request policy: which paths are public, whether a token is required, where it is read.
 
+    The one policy object every adapter receives: the middlewares and the
+    Flask extension pass their arguments straight through.
+
     Args:
-        settings: the API's settings; None loads :class:`Settings` from the environment.
-        auth_required: reject requests without a token (401). When False they
-            pass as anonymous and route guards decide; a bad token is still rejected.
-        public_paths: exact paths that need no token and are never checked.
-        allow_query_token: also accept the ``access_token`` query parameter
-            (RFC 6750 §2.3). Off by default: URLs end up in logs.
-        verifier: a verifier to share between middlewares; built from settings if None.
+        settings: the API's settings (policy and verification); None takes the
+            verifier's, else reads ``SCOPEGATE_*`` and ``.env``.
+        publish: builds what the adapter publishes for a verified token (or for
+            None, an anonymous request); cached per ``Authorization`` header.
+        verifier: a verifier to share between protectors; built from the settings if None.
         error_renderer: turns a rejection into the response sent; None renders
             :meth:`BearerError.response` (the RFC 6750 JSON body).
+        options: :class:`Settings` fields that win over ``settings`` (see
+            :func:`resolve_settings`).
+
+    Raises:
+        ConfigurationError: invalid settings or options, all of them named.
     """
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings | None,
         *,
-        auth_required: bool = True,
-        public_paths: Iterable[str] = (),
-        allow_query_token: bool = False,
+        publish: Callable[[AccessToken | None], P],
         verifier: TokenVerifier | None = None,
         error_renderer: ErrorRenderer | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
+        if options or settings is None:
+            settings = resolve_settings(settings, options or {}, verifier)
         if verifier is None:
-            verifier = TokenVerifier(settings if settings is not None else Settings())
+            verifier = TokenVerifier(settings)
         self.verifier = verifier
-        self.settings = verifier.settings
-        self.realm = self.settings.realm
-        self.auth_required = auth_required
-        if isinstance(public_paths, str):  # "/health,/docs": never a set of characters
-            public_paths = public_paths.replace(",", " ").split()
-        self.public_paths = frozenset(public_paths)
-        self.allow_query_token = allow_query_token
+        self.settings = settings
+        self.realm = settings.realm
+        self.auth_required = settings.auth_required
+        self.public_paths = frozenset(settings.public_paths)
+        self.allow_query_token = settings.allow_query_token
         self._renderer = error_renderer
+        self._publish = publish
+        self.anonymous: P = publish(None)
+        self._published: TokenCache[Hashable, P] | None = None
+        if settings.cache_maxsize > 0:
+            self._published = TokenCache(
+                settings.cache_maxsize, settings.cache_ttl, settings.leeway, verifier.clock
+            )
         # A header holds "Bearer " and the token; anything longer is refused unread.
-        self._max_header = self.settings.max_token_bytes + 64
+        self._max_header = settings.max_token_bytes + 64
+        #: ``cached(header)``: what a request with this exact ``Authorization``
+        #: value publishes, if known and live; None otherwise.
+        self.cached: Callable[[Hashable], P | None] = (
+            _never if self._published is None else self._published.get
+        )
 
     def render(self, error: BearerError) -> ErrorResponse:
         """The response that rejects a request with ``error``."""
@@ -88,9 +146,20 @@ class BearerProtector:
         return parse_qs(query_string, keep_blank_values=True).get(QUERY_PARAMETER, [])
 
     def authenticate(
-        self, authorization: Sequence[str], query_tokens: Sequence[str] = ()
-    ) -> AccessToken | None:
-        """The verified token of a request, or None for an allowed anonymous request.
+        self,
+        authorization: Sequence[str],
+        query_tokens: Sequence[str] = (),
+        *,
+        cache_key: Hashable | None = None,
+    ) -> P:
+        """What the request publishes: for its verified token, or :attr:`anonymous`.
+
+        Args:
+            authorization: every ``Authorization`` header value of the request.
+            query_tokens: the ``access_token`` query values (see :meth:`query_tokens`).
+            cache_key: the raw header value as the adapter will pass it to
+                :meth:`cached`; the result is cached under it when the token came
+                from that single header.
 
         Raises:
             BearerError: the request must be rejected with this error.
@@ -100,21 +169,27 @@ class BearerProtector:
             if token is None:
                 if self.auth_required:
                     raise MissingTokenError()
-                return None
-            return self.verifier.verify(token)
+                return self.anonymous
+            access = self.verifier.verify(token)
         except BearerError as error:
             if logger.isEnabledFor(logging.DEBUG):
                 failure = error.failure if isinstance(error, InvalidTokenError) else None
                 reason = failure.name if failure is not None else error.description
                 logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
             raise
+        published = self._publish(access)
+        if self._published is not None and cache_key is not None and not query_tokens:
+            self._published.put(cache_key, published, access.expires_at.timestamp())
+        return published
 
 
-def enforce_scopes(
-    token: AccessToken | None, required: Sequence[str], *, any_of: bool = False
-) -> AccessToken:
+def _never(header: Hashable) -> None:
+    return None
+
+
+def enforce_scopes(token: AccessToken | None, requirement: ScopeRequirement) -> AccessToken:
     """The route guard: 401 without a token, 403 without the scopes; else the token."""
     if token is None:
         raise MissingTokenError()
-    check_scopes(token.scopes, required, any_of=any_of)
+    requirement.check(token.scopes)
     return token

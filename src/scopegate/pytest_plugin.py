@@ -4,13 +4,19 @@ Registered through the ``pytest11`` entry point when scopegate is installed;
 it only defines fixtures, so nothing happens unless a test asks for one:
 
 ``scopegate_settings``
-    :func:`~scopegate.testing.test_settings` with a random secret, also
-    exported as ``SCOPEGATE_*`` variables for the test's duration, so an app
-    that builds ``Settings()`` from the environment (or an ``.env`` file,
-    which environment variables override) accepts exactly these settings.
-    Override ``scopegate_settings_overrides`` to change any setting. (A
-    setting left as None, such as ``issuer=None``, cannot be exported: its
-    variable is removed, and an ``.env`` file could still set it.)
+    :func:`~scopegate.testing.test_settings` with the session's random secret
+    (``scopegate_test_secret``), also exported as ``SCOPEGATE_*`` variables
+    for the test's duration, so an app that builds ``Settings()`` from the
+    environment (or an ``.env`` file, which environment variables override)
+    accepts exactly these settings. The secret is drawn once per session, so
+    a module-level app, whose middleware keeps the settings it was built with,
+    accepts the tokens of every test. Override ``scopegate_settings_overrides``
+    to change any setting. (A setting left as None, such as ``issuer=None``,
+    cannot be exported: its variable is removed, and an ``.env`` file could
+    still set it.) When a test fails after its settings changed from an
+    earlier test's, its report says so: a module-level app still has the old ones.
+``scopegate_test_secret``
+    The session's random signing secret; override it for another.
 ``mint_token``
     :func:`~scopegate.testing.mint_token` bound to ``scopegate_settings``.
 ``bearer``
@@ -26,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -36,7 +43,17 @@ from scopegate.testing import bearer as _bearer
 from scopegate.testing import mint_token as _mint_token
 from scopegate.testing import test_settings
 
-__all__ = ["bearer", "mint_token", "scopegate_settings", "scopegate_settings_overrides"]
+__all__ = [
+    "bearer",
+    "mint_token",
+    "pytest_runtest_makereport",
+    "scopegate_settings",
+    "scopegate_settings_overrides",
+    "scopegate_test_secret",
+]
+
+# The first settings a test of this session exported, to explain a later failure.
+_first_exported: list[Settings] = []
 
 
 def _env_value(value: Any) -> str:
@@ -56,12 +73,24 @@ def scopegate_settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def scopegate_test_secret() -> str:
+    """The signing secret of this test session: random, drawn once."""
+    return secrets.token_urlsafe(48)
+
+
 @pytest.fixture
 def scopegate_settings(
-    monkeypatch: pytest.MonkeyPatch, scopegate_settings_overrides: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch,
+    scopegate_test_secret: str,
+    scopegate_settings_overrides: dict[str, Any],
 ) -> Settings:
-    """Test settings with a random secret, exported as ``SCOPEGATE_*`` for this test."""
-    settings = test_settings(**scopegate_settings_overrides)
+    """Test settings with the session's secret, exported as ``SCOPEGATE_*`` for this test."""
+    settings = test_settings(
+        **{"signing_secret": scopegate_test_secret, **scopegate_settings_overrides}
+    )
+    if not _first_exported:
+        _first_exported.append(settings)
     # Every setting is exported, not just the secret: a variable always wins
     # over an .env file, so the app sees exactly these settings.
     for name in Settings.model_fields:
@@ -83,3 +112,34 @@ def mint_token(scopegate_settings: Settings) -> Callable[..., str]:
 def bearer() -> Callable[[str], dict[str, str]]:
     """``bearer(token)``: the ``Authorization`` header dict for ``token``."""
     return _bearer
+
+
+def _changed_settings(settings: Settings) -> list[str]:
+    if not _first_exported or settings == _first_exported[0]:
+        return []
+    first = _first_exported[0]
+    return [
+        name for name in Settings.model_fields if getattr(settings, name) != getattr(first, name)
+    ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, say when this test's settings differ from an earlier test's."""
+    report = yield
+    settings = getattr(item, "funcargs", {}).get("scopegate_settings")
+    if report.failed and isinstance(settings, Settings):
+        changed = _changed_settings(settings)
+        if changed:
+            report.sections.append(
+                (
+                    "scopegate",
+                    "This test's settings differ from those of an earlier test in "
+                    f"{', '.join(changed)}. An app built once (at module level) keeps the "
+                    "settings its middleware was built with and refuses these tokens: build "
+                    "the app in a fixture, or give every test the same overrides.",
+                )
+            )
+    return report

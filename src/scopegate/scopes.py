@@ -8,11 +8,19 @@ and case-sensitive: ``readonly`` never grants ``read``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from scopegate.errors import SCOPE_TOKEN, InsufficientScopeError
 
-__all__ = ["check_scopes", "granted_scopes", "has_all_scopes", "has_any_scope", "required_scopes"]
+__all__ = [
+    "ScopeRequirement",
+    "check_scopes",
+    "granted_scopes",
+    "has_all_scopes",
+    "has_any_scope",
+    "required_scopes",
+]
 
 
 def required_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
@@ -79,10 +87,37 @@ def has_any_scope(granted: frozenset[str], required: Iterable[str]) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeRequirement:
+    """What a route asks for, normalised once when the route is declared.
+
+    Build it with :meth:`of`; :meth:`check` is then one set operation per request.
+    """
+
+    scopes: tuple[str, ...]
+    any_of: bool = False
+    _set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_set", frozenset(self.scopes))
+
+    @classmethod
+    def of(cls, scopes: Iterable[str], *, any_of: bool = False) -> ScopeRequirement:
+        """The requirement for ``scopes`` (normalised and validated by :func:`required_scopes`)."""
+        return cls(required_scopes(scopes), any_of)
+
+    def satisfied_by(self, granted: frozenset[str]) -> bool:
+        """True when ``granted`` meets the requirement."""
+        if self.any_of:
+            return not self._set.isdisjoint(granted)
+        return self._set <= granted
+
+    def check(self, granted: frozenset[str]) -> None:
+        """Raise :class:`InsufficientScopeError` unless ``granted`` meets the requirement."""
+        if not self.satisfied_by(granted):
+            raise InsufficientScopeError(self.scopes, any_of=self.any_of)
+
+
 def check_scopes(granted: frozenset[str], required: Sequence[str], *, any_of: bool = False) -> None:
     """Raise :class:`InsufficientScopeError` unless ``granted`` satisfies ``required``."""
-    if isinstance(required, str):
-        required = required_scopes(required)
-    ok = has_any_scope(granted, required) if any_of else has_all_scopes(granted, required)
-    if not ok:
-        raise InsufficientScopeError(required, any_of=any_of)
+    ScopeRequirement.of(required, any_of=any_of).check(granted)

@@ -1,19 +1,31 @@
 """Settings: what the resource server is and which tokens it accepts.
 
 Read from keyword arguments, ``SCOPEGATE_*`` environment variables and an
-``.env`` file in the working directory, in that order of precedence. Validated
-once, at construction; every problem raises
-:class:`~scopegate.errors.ConfigurationError` naming the setting and its
-environment variable, never the value of a secret.
+``.env`` file in the working directory, in that order of precedence
+(:meth:`Settings.explicit` reads keyword arguments only). Every option of every
+adapter lives here, including the request policy (``public_paths``,
+``auth_required``, ``allow_query_token``), so one environment configures a
+FastAPI, a Starlette and a Flask app alike. Validated once, at construction;
+the problems raise one :class:`~scopegate.errors.ConfigurationError` that
+names every bad setting and its environment variable, never the value of a
+secret.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from scopegate.errors import SCOPE_TOKEN, ConfigurationError
 
@@ -25,6 +37,7 @@ __all__ = [
     "TOKEN_PROFILES",
     "Settings",
     "env_name",
+    "split_list",
 ]
 
 ENV_PREFIX = "SCOPEGATE_"
@@ -42,14 +55,31 @@ def env_name(setting: str) -> str:
     return ENV_PREFIX + setting.upper()
 
 
-def _split_list(value: Any) -> Any:
-    """Accept ``a,b`` and ``a b`` as well as a JSON array from the environment."""
+def split_list(value: Any) -> Any:
+    """The list rule of every list setting: ``a,b``, ``a b`` or a JSON array.
+
+    A string is always a list of items, never a list of characters; any other
+    value is left for pydantic to validate.
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
             return json.loads(text)
         return [item for item in text.replace(",", " ").split() if item]
     return value
+
+
+# Set while Settings.explicit() builds an instance: only keyword arguments count then.
+_EXPLICIT: ContextVar[bool] = ContextVar("scopegate_explicit_settings", default=False)
+
+
+@contextmanager
+def _explicit() -> Iterator[None]:
+    reset = _EXPLICIT.set(True)
+    try:
+        yield
+    finally:
+        _EXPLICIT.reset(reset)
 
 
 class Settings(BaseSettings):
@@ -67,9 +97,6 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    signing_secret: SecretStr = Field(
-        description="The API's signing secret (the HS256 key shared with the authorization server)."
-    )
     identifier: str = Field(description="The API identifier: the audience every token must carry.")
     issuer: str | None = Field(
         default=None, description="When set, the exact `iss` every token must carry."
@@ -77,6 +104,17 @@ class Settings(BaseSettings):
     algorithms: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["HS256"],
         description="Signing algorithms accepted; never taken from the token.",
+    )
+    allow_weak_secret: bool = Field(
+        default=False,
+        description=(
+            "Accept a signing secret shorter than the hash (32 bytes for HS256, 48 for HS384, "
+            "64 for HS512), which RFC 7518 §3.2 forbids."
+        ),
+    )
+    # After algorithms and allow_weak_secret: its length check reads them.
+    signing_secret: SecretStr = Field(
+        description="The API's signing secret (the HS256 key shared with the authorization server)."
     )
     leeway: float = Field(
         default=5.0,
@@ -89,13 +127,6 @@ class Settings(BaseSettings):
         description="Claims whose values are the granted scopes (e.g. add `permissions`).",
     )
     realm: str = Field(default="api", description="The realm named in WWW-Authenticate.")
-    allow_weak_secret: bool = Field(
-        default=False,
-        description=(
-            "Accept a signing secret shorter than the hash (32 bytes for HS256, 48 for HS384, "
-            "64 for HS512), which RFC 7518 §3.2 forbids."
-        ),
-    )
     max_token_bytes: int = Field(
         default=8192,
         ge=256,
@@ -134,16 +165,65 @@ class Settings(BaseSettings):
         description="Most seconds a verified token stays cached (never past its `exp`).",
     )
 
+    # The request policy, shared by every adapter.
+    public_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Exact paths served without any token check (e.g. `/health,/docs`).",
+    )
+    auth_required: bool = Field(
+        default=True,
+        description=(
+            "Reject requests without a token (401). When false they pass as anonymous and "
+            "route guards decide; a bad token is still rejected."
+        ),
+    )
+    allow_query_token: bool = Field(
+        default=False,
+        description="Also accept `?access_token=` (RFC 6750 §2.3); off: URLs end up in logs.",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
         except ValidationError as exc:
             raise ConfigurationError(_describe(exc)) from None
 
-    @field_validator("algorithms", "scope_claims", "required_claims", mode="before")
+    @classmethod
+    def explicit(cls, **values: Any) -> Settings:
+        """Settings from ``values`` and the defaults only: no environment, no ``.env`` file.
+
+        What the testing toolkit, the local authorization server and the demo
+        use, so nothing on the machine changes their configuration.
+
+        Example:
+            >>> Settings.explicit(signing_secret=secret, identifier="https://my-api-urn")
+        """
+        with _explicit():
+            return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied, validated again; the environment is not read."""
+        if not changes:
+            return self
+        return type(self).explicit(**{**dict(self), **changes})
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _EXPLICIT.get():
+            return (init_settings,)
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
+
+    @field_validator("algorithms", "scope_claims", "public_paths", "required_claims", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
-        return _split_list(value)
+        return split_list(value)
 
     @field_validator("identifier")
     @classmethod
@@ -215,23 +295,38 @@ class Settings(BaseSettings):
             raise ValueError('must be printable ASCII without quotes (") or backslashes')
         return value
 
-    @model_validator(mode="after")
-    def _check_secret(self) -> Settings:
-        secret = self.signing_secret.get_secret_value().encode("utf-8")
+    @field_validator("public_paths")
+    @classmethod
+    def _check_public_paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/"):
+                raise ValueError(f"{path!r} is not a path: public paths start with /")
+        return list(dict.fromkeys(value))
+
+    # A field validator, not a model one, so it runs (and is reported) beside
+    # the other fields' errors; algorithms and allow_weak_secret come first.
+    @field_validator("signing_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value().encode("utf-8")
         if not secret:
-            raise ValueError("signing_secret: must not be empty")
-        if self.secret_is_weak and not self.allow_weak_secret:
+            raise ValueError("must not be empty")
+        algorithms = info.data.get("algorithms")
+        if algorithms is None:  # invalid itself, and reported as such
+            return value
+        needed = _secret_bytes_needed(algorithms)
+        if len(secret) < needed and not info.data.get("allow_weak_secret", False):
             raise ValueError(
-                f"signing_secret: is {len(secret)} bytes; HMAC keys need at least "
-                f"{self.secret_bytes_needed} (RFC 7518 section 3.2). Set "
-                f"{env_name('allow_weak_secret')}=true to accept it anyway"
+                f"is {len(secret)} bytes; HMAC keys need at least {needed} "
+                f"(RFC 7518 section 3.2). Set {env_name('allow_weak_secret')}=true to accept "
+                "it anyway"
             )
-        return self
+        return value
 
     @property
     def secret_bytes_needed(self) -> int:
         """The shortest secret RFC 7518 §3.2 allows for the configured algorithms."""
-        return max(SECRET_BYTES_NEEDED[alg] for alg in self.algorithms)
+        return _secret_bytes_needed(self.algorithms)
 
     @property
     def secret_is_weak(self) -> bool:
@@ -244,15 +339,16 @@ class Settings(BaseSettings):
         return self.signing_secret.get_secret_value().encode("utf-8")
 
 
+def _secret_bytes_needed(algorithms: list[str]) -> int:
+    return max(SECRET_BYTES_NEEDED[alg] for alg in algorithms)
+
+
 def _describe(exc: ValidationError) -> str:
     """A message naming each bad setting and its variable, without any input value."""
     lines = []
     for error in exc.errors(include_input=False, include_url=False):
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["loc"]:
-            field = str(error["loc"][0])
-        else:  # a model-level check: the message starts with the field name
-            field, _, message = message.partition(": ")
+        field = str(error["loc"][0]) if error["loc"] else "settings"
         if error["type"] == "missing":
             message = "is required"
         lines.append(f"{field} ({env_name(field)}): {message}")

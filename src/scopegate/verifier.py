@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import PyJWTError
@@ -69,7 +70,7 @@ class TokenVerifier:
         validators: Iterable[Validator] = (),
     ) -> None:
         self.settings = settings
-        self._clock = clock
+        self.clock = clock
         self._profile = settings.token_profile
         self.validators: tuple[Validator, ...] = tuple(validators)
         self._algorithms = {name: HMACAlgorithm(_HASHES[name]) for name in settings.algorithms}
@@ -81,7 +82,8 @@ class TokenVerifier:
                 "(%s is set)",
                 env_name("allow_weak_secret"),
             )
-        self.cache: TokenCache | None = None
+        _warn_about_issuer(settings.issuer)
+        self.cache: TokenCache[str, AccessToken] | None = None
         if settings.cache_maxsize > 0:
             self.cache = TokenCache(
                 settings.cache_maxsize, settings.cache_ttl, settings.leeway, clock
@@ -104,11 +106,11 @@ class TokenVerifier:
                 detail=FailureDetail("size", None, self.settings.max_token_bytes, len(token)),
             )
         claims = self._decode(token)
-        access = build_access_token(claims, self.settings, self._clock())
+        access = build_access_token(claims, self.settings, self.clock())
         for validator in self.validators:
             run_validator(validator, access.claims)
         if cache is not None:
-            cache.put(token, access)
+            cache.put(token, access, access.expires_at.timestamp())
         return access
 
     def _decode(self, token: str) -> dict[str, Any]:
@@ -148,6 +150,21 @@ class TokenVerifier:
             ) from exc
         if not verified:
             raise InvalidTokenError(TokenFailure.SIGNATURE, detail=FailureDetail("signature"))
+
+
+def _warn_about_issuer(issuer: str | None) -> None:
+    """Warn about an Auth0-style issuer without its trailing slash: every token would fail."""
+    if issuer is None:
+        return
+    parts = urlsplit(issuer)
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.path:
+        logger.warning(
+            "scopegate: %s is %r, without a trailing slash; Auth0 and most authorization "
+            "servers issue %r, and iss must match exactly",
+            env_name("issuer"),
+            issuer,
+            issuer + "/",
+        )
 
 
 def _prepared_keys(algorithms: Mapping[str, HMACAlgorithm], secret: bytes) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ The verified token (None when anonymous) is stored under
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scopegate.errors import BearerError, ErrorRenderer, status_line
 from scopegate.protector import BearerProtector
@@ -26,6 +26,7 @@ __all__ = [
     "ENVIRON_PROTECTOR",
     "ENVIRON_TOKEN",
     "BearerAuthMiddleware",
+    "authenticate_environ",
     "environ_path",
     "render_error",
     "token_from_environ",
@@ -57,7 +58,7 @@ def token_from_environ(environ: WSGIEnvironment) -> AccessToken | None:
 
 
 def render_error(
-    error: BearerError, protector: BearerProtector, start_response: StartResponse
+    error: BearerError, protector: BearerProtector[Any], start_response: StartResponse
 ) -> list[bytes]:
     """Answer with ``error``: the same status, headers and JSON body as the ASGI side."""
     status, headers, body = protector.render(error)
@@ -70,14 +71,16 @@ class BearerAuthMiddleware:
 
     Args:
         wsgi_app: the WSGI application to protect.
-        settings: the API's settings; None loads :class:`Settings` from ``SCOPEGATE_*``.
-        auth_required: when False, a request without a token passes as
-            anonymous and route guards decide; a bad token is still rejected.
-        public_paths: exact paths (``PATH_INFO``) served without any token check.
-        allow_query_token: also accept ``?access_token=`` (RFC 6750 §2.3).
-        verifier: a shared :class:`TokenVerifier`; built from ``settings`` when None.
+        settings: the API's settings; None reads them from ``SCOPEGATE_*`` and ``.env``.
+        verifier: a :class:`TokenVerifier` to share; built from the settings when None.
         error_renderer: turns a rejection into the response sent (see
             :data:`~scopegate.errors.ErrorRenderer`); None sends the RFC 6750 JSON body.
+        **options: any :class:`Settings` field (``public_paths``, ``auth_required``,
+            ``allow_query_token``, ...), winning over ``settings`` and the environment.
+
+    Raises:
+        ConfigurationError: invalid settings, all of them named: a WSGI app is
+            built before the server serves it (gunicorn refuses to boot).
 
     Example:
         >>> app = Flask(__name__)
@@ -89,33 +92,52 @@ class BearerAuthMiddleware:
         wsgi_app: WSGIApplication,
         settings: Settings | None = None,
         *,
-        auth_required: bool = True,
-        public_paths: Iterable[str] = (),
-        allow_query_token: bool = False,
         verifier: TokenVerifier | None = None,
         error_renderer: ErrorRenderer | None = None,
+        **options: Any,
     ) -> None:
         self.app = wsgi_app
-        self.protector = BearerProtector(
+        self.protector: BearerProtector[AccessToken | None] = BearerProtector(
             settings,
-            auth_required=auth_required,
-            public_paths=public_paths,
-            allow_query_token=allow_query_token,
+            publish=_publish,
             verifier=verifier,
             error_renderer=error_renderer,
+            options=options,
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         protector = self.protector
         environ[ENVIRON_PROTECTOR] = protector
-        environ[ENVIRON_TOKEN] = None
-        if protector.is_public(environ_path(environ)):
-            return self.app(environ, start_response)
-        header = environ.get("HTTP_AUTHORIZATION")
         try:
-            query = protector.query_tokens(environ.get("QUERY_STRING", ""))
-            token = protector.authenticate([] if header is None else [header], query)
+            environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
         except BearerError as error:
+            environ[ENVIRON_TOKEN] = None
             return render_error(error, protector, start_response)
-        environ[ENVIRON_TOKEN] = token
         return self.app(environ, start_response)
+
+
+def _publish(token: AccessToken | None) -> AccessToken | None:
+    return token
+
+
+def authenticate_environ(
+    protector: BearerProtector[AccessToken | None], environ: WSGIEnvironment
+) -> AccessToken | None:
+    """The verified token of a WSGI request, None when public or anonymous.
+
+    The one sequence of checks behind the WSGI middleware and the Flask extension.
+
+    Raises:
+        BearerError: the request must be rejected with this error.
+    """
+    if protector.public_paths and protector.is_public(environ_path(environ)):
+        return None
+    header: str | None = environ.get("HTTP_AUTHORIZATION")
+    query = environ.get("QUERY_STRING", "")
+    if header is not None and not (protector.allow_query_token and "access_token" in query):
+        token = protector.cached(header)
+        if token is not None:
+            return token
+    return protector.authenticate(
+        [] if header is None else [header], protector.query_tokens(query), cache_key=header
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from .model import (
     ANONYMOUS,
     IDENTITY,
-    MISSING,
     Case,
     WsCase,
     auth,
@@ -205,28 +204,24 @@ CASES: tuple[Case, ...] = (
     *QUERY_CASES,
 )
 
-POLICY_VIOLATION = 1008
 WS_MESSAGE = {"route": "ws", "subject": IDENTITY["subject"]}
 WS_CASES: tuple[WsCase, ...] = (
-    WsCase("ws-no-token", close_code=POLICY_VIOLATION, reason=MISSING),
+    WsCase("ws-no-token", denial=missing("ws-no-token", "/ws")),
     WsCase(
         "ws-bad-signature",
         auth(bearer(valid(key=OTHER_SECRET))),
-        close_code=POLICY_VIOLATION,
-        reason=SIGNATURE,
+        denial=bad_token("ws-bad-signature", SIGNATURE, VALID, path="/ws"),
     ),
     WsCase(
         "ws-malformed-header",
         auth("Bearer a b"),
-        close_code=POLICY_VIOLATION,
-        reason=NOT_B64TOKEN,
+        denial=bad_request("ws-malformed-header", NOT_B64TOKEN, path="/ws"),
     ),
     WsCase("ws-valid-token", auth(bearer(VALID)), message=WS_MESSAGE),
     WsCase(
         "ws-without-scope",
         auth(bearer(valid(scope="other-scope"))),
-        close_code=POLICY_VIOLATION,
-        reason="The access token lacks the scopes this resource requires",
+        denial=forbidden("ws-without-scope", VALID, "/ws", "sample-scope"),
     ),
     WsCase(
         "ws-query-token",
@@ -237,7 +232,6 @@ WS_CASES: tuple[WsCase, ...] = (
     WsCase(
         "ws-query-token-off-by-default",
         query=(("access_token", VALID),),
-        close_code=POLICY_VIOLATION,
-        reason=MISSING,
+        denial=missing("ws-query-token-off-by-default", "/ws"),
     ),
 )

@@ -3,9 +3,9 @@
 Two styles, as a Flask team would write them:
 
 - ``flask-middleware``: ``app.wsgi_app = scopegate.wsgi.BearerAuthMiddleware(...)``;
-- ``flask-extension``: ``scopegate.flask.ScopeGate``, with the request policy
-  (``SCOPEGATE_AUTH_REQUIRED``, ``SCOPEGATE_PUBLIC_PATHS``,
-  ``SCOPEGATE_ALLOW_QUERY_TOKEN``) read from ``app.config``.
+- ``flask-extension``: ``scopegate.flask.ScopeGate``, with every setting, the
+  request policy (``SCOPEGATE_AUTH_REQUIRED``, ``SCOPEGATE_PUBLIC_PATHS``,
+  ``SCOPEGATE_ALLOW_QUERY_TOKEN``) included, read from ``app.config``.
 
 Between them the guards sit on sync views, async views, Blueprint views and
 ``MethodView`` classes (in ``decorators`` and on a method). There is no
@@ -161,13 +161,20 @@ def _flask_middleware(settings: Settings, *, auth_required: bool, allow_query_to
 def _flask_extension(settings: Settings, *, auth_required: bool, allow_query_token: bool) -> Flask:
     app = Flask(__name__)
     app.config.update(
+        SCOPEGATE_SIGNING_SECRET=settings.signing_secret.get_secret_value(),
+        SCOPEGATE_IDENTIFIER=settings.identifier,
+        SCOPEGATE_ISSUER=settings.issuer,
+        # The token rules as Python values in app.config, through the same validation.
+        SCOPEGATE_TOKEN_PROFILE=settings.token_profile,
+        SCOPEGATE_REQUIRED_CLAIMS=settings.required_claims,
+        SCOPEGATE_CLAIM_VALUES=settings.claim_values,
         SCOPEGATE_AUTH_REQUIRED=auth_required,
         SCOPEGATE_PUBLIC_PATHS=list(PUBLIC_PATHS),
         SCOPEGATE_ALLOW_QUERY_TOKEN=allow_query_token,
     )
     _extension_routes(app)
     # The factory pattern: the extension is created first, bound in init_app.
-    extension = ScopeGate(settings=settings)
+    extension = ScopeGate()
     extension.init_app(app)
     return app
 

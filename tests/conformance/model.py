@@ -119,16 +119,18 @@ class Case:
 
 @dataclass(frozen=True)
 class WsCase:
-    """One websocket handshake to ``/ws``: closed with ``close_code`` or accepted.
+    """One websocket handshake to ``/ws``: accepted, or denied exactly as ``denial``.
 
+    ``denial`` is the HTTP answer the handshake gets where the server offers the
+    ``websocket.http.response`` extension (status, challenge, JSON body); without
+    it the socket is closed with 1008 and the denial's description as reason.
     Headers are unique by name (the websocket test client takes a dict).
     """
 
     id: str
     headers: Fields = ()
     query: Fields = ()
-    close_code: int | None = None
-    reason: str | None = None
+    denial: Case | None = None
     message: Mapping[str, Any] | None = None
     allow_query_token: bool = False
 

@@ -59,19 +59,10 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def _management_settings(system: ResourceServer, issuer: str) -> Settings:
-    # Every acceptance rule is given here, so SCOPEGATE_* variables meant for
-    # some other API in the same environment cannot change this one.
-    return Settings(
-        signing_secret=system.signing_secret,
-        identifier=system.identifier,
-        issuer=issuer,
-        algorithms=["HS256"],
-        scope_claims=["scope"],
-        realm="api",
-        leeway=5.0,
-        allow_weak_secret=False,
-        max_token_bytes=8192,
-        _env_file=None,
+    # Explicit settings: SCOPEGATE_* variables meant for some other API in the
+    # same environment (SCOPEGATE_AUTH_REQUIRED=false...) cannot change this one.
+    return Settings.explicit(
+        signing_secret=system.signing_secret, identifier=system.identifier, issuer=issuer
     )
 
 

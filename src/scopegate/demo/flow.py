@@ -133,18 +133,12 @@ def register_api(ctx: DemoContext) -> None:
             {"value": OTHER_SCOPE, "description": "Another scope, granted to the second client"},
         ],
     )
-    # Every acceptance rule is given, so no SCOPEGATE_* variable or .env can change it.
-    ctx.settings = Settings(
+    # Explicit settings: no SCOPEGATE_* variable or .env can change what the API accepts.
+    ctx.settings = Settings.explicit(
         signing_secret=api["signing_secret"],
         identifier=api["identifier"],
         issuer=ctx.auth_url + "/",
-        algorithms=["HS256"],
-        leeway=5.0,
-        scope_claims=["scope"],
         realm=REALM,
-        allow_weak_secret=False,
-        max_token_bytes=8192,
-        _env_file=None,
     )
     ctx.api_url = ctx.start_api(ctx.settings)
     ellipsis = ctx.transcript.ellipsis
