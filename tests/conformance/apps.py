@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
 from conftest import CLIENT_ID
-from scopegate import AccessToken, Settings
+from scopegate import AccessToken, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.fastapi import CurrentToken
 from scopegate.fastapi import require_any_scope as fastapi_any_scope
@@ -43,9 +43,25 @@ from scopegate.starlette import (
     require_token,
 )
 
-__all__ = ["PUBLIC_PATHS", "STYLES", "build_app", "from_our_client"]
+__all__ = ["PUBLIC_PATHS", "REVOKED_JTI", "STYLES", "VALIDATORS", "build_app", "from_our_client"]
 
 PUBLIC_PATHS = ("/api/public", "/docs", "/openapi.json")
+
+
+REVOKED_JTI = "revoked-jti-0001"
+
+
+def not_revoked(claims: Any) -> bool:
+    """The application's verifier-level validator in ``validated`` cases: a deny-list of jti."""
+    return bool(claims.get("jti") != REVOKED_JTI)
+
+
+VALIDATORS = (not_revoked,)
+
+
+def verifier_for(settings: Settings, validated: bool) -> TokenVerifier | None:
+    """A verifier with :data:`VALIDATORS` for a ``validated`` case; None builds the default."""
+    return TokenVerifier(settings, validators=VALIDATORS) if validated else None
 
 
 def from_our_client(token: AccessToken) -> bool:
@@ -216,6 +232,7 @@ def build_app(
     *,
     auth_required: bool = True,
     allow_query_token: bool = False,
+    validated: bool = False,
 ) -> ASGIApp:
     """The ``style`` app behind :class:`BearerAuthMiddleware` configured as asked."""
     middleware = [
@@ -225,6 +242,7 @@ def build_app(
             public_paths=list(PUBLIC_PATHS),
             auth_required=auth_required,
             allow_query_token=allow_query_token,
+            verifier=verifier_for(settings, validated),
         )
     ]
     return STYLES[style](middleware)

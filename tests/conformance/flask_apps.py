@@ -30,10 +30,11 @@ from scopegate.flask import (
     require_claim,
     require_scope,
     require_token,
+    settings_from_config,
 )
 from scopegate.wsgi import BearerAuthMiddleware
 
-from .apps import PUBLIC_PATHS, from_our_client
+from .apps import PUBLIC_PATHS, from_our_client, verifier_for
 
 __all__ = ["FLASK_STYLES", "build_flask_app"]
 
@@ -145,7 +146,9 @@ def _extension_routes(app: Flask) -> None:
     app.register_blueprint(api)
 
 
-def _flask_middleware(settings: Settings, *, auth_required: bool, allow_query_token: bool) -> Flask:
+def _flask_middleware(
+    settings: Settings, *, auth_required: bool, allow_query_token: bool, validated: bool
+) -> Flask:
     app = Flask(__name__)
     _middleware_routes(app)
     app.wsgi_app = BearerAuthMiddleware(  # type: ignore[method-assign]
@@ -154,11 +157,14 @@ def _flask_middleware(settings: Settings, *, auth_required: bool, allow_query_to
         public_paths=PUBLIC_PATHS,
         auth_required=auth_required,
         allow_query_token=allow_query_token,
+        verifier=verifier_for(settings, validated),
     )
     return app
 
 
-def _flask_extension(settings: Settings, *, auth_required: bool, allow_query_token: bool) -> Flask:
+def _flask_extension(
+    settings: Settings, *, auth_required: bool, allow_query_token: bool, validated: bool
+) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SCOPEGATE_SIGNING_SECRET=settings.signing_secret.get_secret_value(),
@@ -173,8 +179,10 @@ def _flask_extension(settings: Settings, *, auth_required: bool, allow_query_tok
         SCOPEGATE_ALLOW_QUERY_TOKEN=allow_query_token,
     )
     _extension_routes(app)
-    # The factory pattern: the extension is created first, bound in init_app.
-    extension = ScopeGate()
+    # The factory pattern: the extension is created first, bound in init_app. A
+    # verifier with validators is built from the same app.config.
+    verifier = verifier_for(settings_from_config(app.config), True) if validated else None
+    extension = ScopeGate(verifier=verifier)
     extension.init_app(app)
     return app
 
@@ -191,8 +199,12 @@ def build_flask_app(
     *,
     auth_required: bool = True,
     allow_query_token: bool = False,
+    validated: bool = False,
 ) -> Flask:
     """The ``style`` Flask app, configured as :func:`conformance.apps.build_app` configures its."""
     return FLASK_STYLES[style](
-        settings, auth_required=auth_required, allow_query_token=allow_query_token
+        settings,
+        auth_required=auth_required,
+        allow_query_token=allow_query_token,
+        validated=validated,
     )

@@ -90,11 +90,19 @@ class Case:
     auth_required: bool = True
     allow_query_token: bool = False
     settings: tuple[tuple[str, Any], ...] = ()
+    validated: bool = False
 
     @property
     def options(self) -> dict[str, bool]:
-        """Keyword arguments of the app factory this case needs."""
-        return {"auth_required": self.auth_required, "allow_query_token": self.allow_query_token}
+        """Keyword arguments of the app factory this case needs.
+
+        ``validated`` (only when set) asks for a verifier with the application
+        validator of :data:`conformance.apps.VALIDATORS`.
+        """
+        options = {"auth_required": self.auth_required, "allow_query_token": self.allow_query_token}
+        if self.validated:
+            options["validated"] = True
+        return options
 
     @property
     def overrides(self) -> dict[str, Any]:

@@ -255,6 +255,19 @@ DECLARED_CASES = [
     bad_token("required-claims-null", MISSING_CLAIM, spliced('"org_id":null'), settings=REQUIRED),
 ]
 
+# Application validators on the verifier (TokenVerifier(..., validators=[...])): a jti deny-list.
+VALIDATOR_CASES = [
+    ok("validator-accepts", valid(jti="fine-jti"), validated=True),
+    bad_token("validator-rejects", REJECTED, valid(jti="revoked-jti-0001"), validated=True),
+    bad_token(
+        "validator-after-scopegate-rules",
+        EXPIRED,
+        valid(jti="revoked-jti-0001", exp=1),
+        validated=True,
+    ),
+    ok("no-validator-no-deny-list", valid(jti="revoked-jti-0001")),
+]
+
 # Route guards: require_claim and require_token, 401 invalid_token like the verifier's checks.
 ROUTE_CLAIM_CASES = [
     ok("route-claim-m2m", valid(), "/api/claim"),
@@ -283,5 +296,6 @@ TOKEN_CASES: tuple[Case, ...] = (
     *SENDER_CONSTRAINED_CASES,
     *PROFILE_CASES,
     *DECLARED_CASES,
+    *VALIDATOR_CASES,
     *ROUTE_CLAIM_CASES,
 )
