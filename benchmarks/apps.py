@@ -20,6 +20,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from benchmarks.common import DECODE_KWARGS, MESSAGE, PATH, SCOPE, SECRET, make_settings
 
 Kind = Literal["asgi", "wsgi"]
+# What a row is, for the table and the chart: the framework alone, a reference floor,
+# scopegate, or a peer (the usual alternative, hand-written or a library).
+Role = Literal["bare", "reference", "scopegate", "peer"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Variant:
     kind: Kind
     build: Callable[[], Any]
     protected: bool = True
+    role: Role = "scopegate"
 
 
 class PassThrough:
@@ -343,7 +347,9 @@ def flask_jwt_extended() -> Any:
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in [
-        Variant("starlette_bare", "Starlette (bare)", "Starlette", "asgi", starlette_bare, False),
+        Variant(
+            "starlette_bare", "Starlette (bare)", "Starlette", "asgi", starlette_bare, False, "bare"
+        ),
         Variant(
             "starlette_passthrough",
             "Starlette + a pass-through ASGI middleware (reference: the floor of any middleware)",
@@ -351,6 +357,7 @@ VARIANTS: dict[str, Variant] = {
             "asgi",
             starlette_passthrough,
             False,
+            role="reference",
         ),
         Variant(
             "starlette_scopegate",
@@ -372,8 +379,9 @@ VARIANTS: dict[str, Variant] = {
             "Starlette",
             "asgi",
             starlette_pyjwt,
+            role="peer",
         ),
-        Variant("fastapi_bare", "FastAPI (bare)", "FastAPI", "asgi", fastapi_bare, False),
+        Variant("fastapi_bare", "FastAPI (bare)", "FastAPI", "asgi", fastapi_bare, False, "bare"),
         Variant(
             "fastapi_passthrough_dependency",
             "FastAPI + pass-through middleware + a no-op async dependency (reference: the floor)",
@@ -381,6 +389,7 @@ VARIANTS: dict[str, Variant] = {
             "asgi",
             fastapi_passthrough_dependency,
             False,
+            role="reference",
         ),
         Variant(
             "fastapi_scopegate",
@@ -402,6 +411,7 @@ VARIANTS: dict[str, Variant] = {
             "FastAPI",
             "asgi",
             fastapi_tutorial,
+            role="peer",
         ),
         Variant(
             "fastapi_tutorial_async",
@@ -409,8 +419,9 @@ VARIANTS: dict[str, Variant] = {
             "FastAPI",
             "asgi",
             fastapi_tutorial_async,
+            role="peer",
         ),
-        Variant("flask_bare", "Flask (bare)", "Flask", "wsgi", flask_bare, False),
+        Variant("flask_bare", "Flask (bare)", "Flask", "wsgi", flask_bare, False, "bare"),
         Variant(
             "flask_passthrough",
             "Flask + a pass-through WSGI wrapper (reference: the floor of any middleware)",
@@ -418,6 +429,7 @@ VARIANTS: dict[str, Variant] = {
             "wsgi",
             flask_passthrough,
             False,
+            role="reference",
         ),
         Variant(
             "flask_scopegate",
@@ -428,7 +440,7 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "flask_extension",
-            "Flask + ScopeGate extension + require_scope (for reference)",
+            "Flask + ScopeGate extension + require_scope (cache hit)",
             "Flask",
             "wsgi",
             flask_extension,
@@ -439,6 +451,7 @@ VARIANTS: dict[str, Variant] = {
             "Flask",
             "wsgi",
             flask_jwt_extended,
+            role="peer",
         ),
     ]
 }

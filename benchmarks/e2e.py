@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,21 +211,25 @@ def run_e2e(
     seconds: float = 2.0,
     concurrency: int = 8,
     names: list[str] | None = None,
-    progress: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Requests per second of each variant (median over rounds) and its ratio to bare."""
+    say = progress or (lambda message: None)
     authorization = f"Bearer {mint(jti='e2e')}"
     names = names or E2E_VARIANTS
     servers: list[Server] = []
     try:
+        say(f"[e2e] starting {len(names)} servers on {HOST}")
         for name in names:
             servers.append(Server.start(name))
         for server in servers:
+            say(f"[e2e] {VARIANTS[server.name].label}: checking and warming up")
             server.wait_ready(authorization)
             load(server.port, authorization, min(1.0, seconds), concurrency)  # warm-up
         for r in range(rounds):
             shift = r % len(servers)
             for server in [*servers[shift:], *servers[:shift]]:
+                say(f"[e2e] {VARIANTS[server.name].label}, round {r + 1}/{rounds}")
                 before = cpu_seconds(server.process.pid)
                 result = load(server.port, authorization, seconds, concurrency)
                 used = cpu_seconds(server.process.pid) - before
@@ -233,8 +238,6 @@ def run_e2e(
                 server.rps.append(result["rps"])
                 server.p50_ms.append(result["p50_ms"])
                 server.cpu_us.append(used / max(1, result["requests"]) * 1e6)
-            if progress:
-                progress(f"  e2e round {r + 1}/{rounds} done")
     finally:
         for server in servers:
             server.stop()
@@ -252,6 +255,7 @@ def run_e2e(
             "p50_ms": statistics.median(server.p50_ms),
             "ratio": statistics.median(ratios) if ratios else None,
             "cpu_us": statistics.median(server.cpu_us),
+            "cpu_us_rounds": server.cpu_us,
             "cpu_ratio": statistics.median(cpu_ratios) if cpu_ratios else None,
             "server": "uvicorn" if VARIANTS[server.name].kind == "asgi" else "gunicorn",
         }

@@ -5,7 +5,8 @@ suite allocated is counted. Tokens differ only in ``jti``, are minted a few
 microseconds each without PyJWT, and are dropped once verified, so the only
 thing that can grow is the verifier's cache (default size unless told). The
 RSS is read from ``/proc/self/status`` after a full garbage collection at each
-checkpoint; the result is printed as one JSON object.
+checkpoint; the result is printed as one JSON object on stdout, and the progress
+(every 100,000 tokens and at each checkpoint) on stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from benchmarks.common import cheap_tokens, make_settings
 from scopegate import TokenVerifier
 
 MIB = 1024 * 1024
+PROGRESS_EVERY = 100_000
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def rss_bytes() -> int:
@@ -56,18 +62,24 @@ def measure(count: int, checkpoints: list[int], cache_maxsize: int | None) -> di
     done = 0
     start = time.perf_counter()
     for mark in marks:
-        for token in cheap_tokens(mark - done, start=done):
-            verifier.verify(token)
-        done = mark
+        while done < mark:
+            step = min(mark, (done // PROGRESS_EVERY + 1) * PROGRESS_EVERY) - done
+            for token in cheap_tokens(step, start=done):
+                verifier.verify(token)
+            done += step
+            if done < mark:
+                log(f"[memory] {done:,} tokens ({time.perf_counter() - start:.0f} s)")
         gc.collect()
         rss = rss_bytes()
+        elapsed = time.perf_counter() - start
+        log(f"[memory] {mark:,} tokens: {rss / MIB:.1f} MiB RSS ({elapsed:.0f} s)")
         points.append(
             {
                 "tokens": mark,
                 "rss_mib": rss / MIB,
                 "growth_mib": (rss - baseline) / MIB,
                 "cached": len(cache) if cache is not None else 0,
-                "seconds": time.perf_counter() - start,
+                "seconds": elapsed,
             }
         )
     return {

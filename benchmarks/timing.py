@@ -50,6 +50,7 @@ class Case:
     key: str
     run: Batch
     group: str = ""
+    label: str = ""  # for progress messages
     n: int = 1
     samples: list[float] = field(default_factory=list)  # seconds per operation, one per round
 
@@ -84,25 +85,34 @@ def run_rounds(
     warmup_seconds: float = 0.3,
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Warm up, then measure every case ``rounds`` times, interleaved."""
-    for case in cases:
+    """Warm up, then measure every case ``rounds`` times, interleaved.
+
+    ``progress`` is told about each case warmed up and each round done, with an
+    estimate of the time left.
+    """
+    say = progress or (lambda message: None)
+    for i, case in enumerate(cases, 1):
+        say(f"[in-process] warm-up {i}/{len(cases)}: {case.label or case.key}")
         calibrate(case, batch_seconds, warmup_seconds)
-        if progress:
-            progress(f"  warmed up {case.key} ({case.n} per batch)")
     groups: dict[str, list[Case]] = {}
     for case in cases:
         groups.setdefault(case.group, []).append(case)
     # Everything built so far lives to the end: keep it out of every collection.
     gc.collect()
     gc.freeze()
+    started = time.monotonic()
     try:
         for r in range(rounds):
             for members in _rotated(list(groups.values()), r):
                 for case in _rotated(members, r):
                     gc.collect()  # nobody pays for the garbage another case left behind
                     case.samples.append(case.run(case.n) / case.n)
-            if progress and ((r + 1) % 10 == 0 or r + 1 == rounds):
-                progress(f"  round {r + 1}/{rounds} done")
+            elapsed = time.monotonic() - started
+            left = elapsed / (r + 1) * (rounds - r - 1)
+            say(
+                f"[in-process] round {r + 1}/{rounds} done: {len(cases)} rows in "
+                f"{len(groups)} groups, {elapsed:.0f} s so far, about {left:.0f} s left"
+            )
     finally:
         gc.unfreeze()
 
