@@ -21,16 +21,19 @@ FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug"}
 
 # Layer of each core module. Within a layer, only the edges listed in SAME_LAYER
 # are allowed. The token cache sits beside settings and claims: it knows only
-# AccessToken and is owned by the verifier.
+# AccessToken and is owned by the verifier. jws (the compact serialization) is
+# sans-IO like bearer; guards (route claim checks) sits beside the verifier.
 LAYERS = {
     "errors": 0,
     "bearer": 1,
+    "jws": 1,
     "scopes": 2,
     "token": 2,
     "settings": 3,
     "claims": 3,
     "cache": 3,
     "verifier": 4,
+    "guards": 4,
     "protector": 5,
 }
 SAME_LAYER = {("token", "scopes"), ("claims", "settings")}

@@ -24,7 +24,7 @@ from conformance.check import (
 )
 from scopegate import Settings
 
-ClientFor = Callable[[str, dict[str, bool]], TestClient]
+ClientFor = Callable[[str, dict[str, bool], dict[str, Any]], TestClient]
 
 STYLE_PARAMS = [pytest.param(style, id=style) for style in STYLES]
 CASE_PARAMS = [pytest.param(case, id=case.id) for case in CASES]
@@ -43,10 +43,12 @@ def client_for(settings: Settings) -> Iterator[ClientFor]:
     with ExitStack() as stack:
         clients: dict[tuple[Any, ...], TestClient] = {}
 
-        def get(style: str, options: dict[str, bool]) -> TestClient:
-            key = (style, *sorted(options.items()))
+        def get(
+            style: str, options: dict[str, bool], overrides: dict[str, Any] | None = None
+        ) -> TestClient:
+            key = (style, *sorted(options.items()), repr(sorted((overrides or {}).items())))
             if key not in clients:
-                app = build_app(style, settings, **options)
+                app = build_app(style, settings.model_copy(update=overrides), **options)
                 clients[key] = stack.enter_context(TestClient(app))
             return clients[key]
 
@@ -65,14 +67,14 @@ def send(client: TestClient, case: Case) -> tuple[Answer, list[str]]:
 @pytest.mark.parametrize("style", STYLE_PARAMS)
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_http(case: Case, style: str, client_for: ClientFor) -> None:
-    answer, _ = send(client_for(style, case.options), case)
+    answer, _ = send(client_for(style, case.options, case.overrides), case)
     check_answer(case, answer)
 
 
 @pytest.mark.parametrize("style", STYLE_PARAMS)
 @pytest.mark.parametrize("case", WS_PARAMS)
 def test_websocket(case: WsCase, style: str, client_for: ClientFor) -> None:
-    client = client_for(style, case.options)
+    client = client_for(style, case.options, {})
     connect = {"headers": case.build_headers(), "params": case.build_query() or None}
 
     if case.denial is None:
@@ -144,7 +146,7 @@ def test_descriptions_never_leak(style: str, client_for: ClientFor) -> None:
     """Every error of the suite: a fixed, header-safe description, echoing nothing sent."""
     checked = 0
     for case in CASES:
-        answer, sent = send(client_for(style, case.options), case)
+        answer, sent = send(client_for(style, case.options, case.overrides), case)
         if answer.status < 400:
             continue
         check_error_is_safe(answer, sent)
@@ -152,7 +154,7 @@ def test_descriptions_never_leak(style: str, client_for: ClientFor) -> None:
     for ws_case in WS_CASES:
         if ws_case.denial is None:
             continue
-        client = client_for(style, ws_case.options)
+        client = client_for(style, ws_case.options, {})
         headers, query = ws_case.build_headers(), ws_case.build_query()
         connect = client.websocket_connect("/ws", headers=dict(headers), params=query or None)
         with pytest.raises(WebSocketDenialResponse) as denied, connect:

@@ -28,7 +28,7 @@ from conformance.check import Answer, check_answer, check_error_is_safe, refuse_
 from conformance.flask_apps import FLASK_STYLES, build_flask_app
 from scopegate import Settings
 
-ClientFor = Callable[[str, dict[str, bool]], FlaskClient]
+ClientFor = Callable[[str, dict[str, bool], dict[str, Any]], FlaskClient]
 
 STYLE_PARAMS = [pytest.param(style, id=style) for style in FLASK_STYLES]
 CASE_PARAMS = [pytest.param(case, id=case.id) for case in CASES]
@@ -45,10 +45,12 @@ def client_for(settings: Settings) -> ClientFor:
     """A test client per (style, options), shared within a test."""
     clients: dict[tuple[Any, ...], FlaskClient] = {}
 
-    def get(style: str, options: dict[str, bool]) -> FlaskClient:
-        key = (style, *sorted(options.items()))
+    def get(
+        style: str, options: dict[str, bool], overrides: dict[str, Any] | None = None
+    ) -> FlaskClient:
+        key = (style, *sorted(options.items()), repr(sorted((overrides or {}).items())))
         if key not in clients:
-            app = build_flask_app(style, settings, **options)
+            app = build_flask_app(style, settings.model_copy(update=overrides), **options)
             app.testing = True  # an unexpected exception fails the test instead of a 500
             clients[key] = app.test_client()
         return clients[key]
@@ -69,7 +71,7 @@ def send(client: FlaskClient, case: Case) -> tuple[Answer, list[str]]:
 @pytest.mark.parametrize("style", STYLE_PARAMS)
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_http(case: Case, style: str, client_for: ClientFor) -> None:
-    answer, _ = send(client_for(style, case.options), case)
+    answer, _ = send(client_for(style, case.options, case.overrides), case)
     check_answer(case, answer)
 
 
@@ -78,7 +80,7 @@ def test_descriptions_never_leak(style: str, client_for: ClientFor) -> None:
     """Every error of the suite: a fixed, header-safe description, echoing nothing sent."""
     checked = 0
     for case in CASES:
-        answer, sent = send(client_for(style, case.options), case)
+        answer, sent = send(client_for(style, case.options, case.overrides), case)
         if answer.status < 400:
             continue
         check_error_is_safe(answer, sent)
@@ -95,11 +97,12 @@ def test_errors_are_the_asgi_bytes(style: str, client_for: ClientFor, settings: 
         for case in CASES:
             if case.status < 400:
                 continue
-            key = tuple(case.options.values())
+            key = (*case.options.values(), repr(sorted(case.overrides.items())))
             if key not in asgi:
-                app = build_app("starlette", settings, **case.options)
+                changed = settings.model_copy(update=case.overrides)
+                app = build_app("starlette", changed, **case.options)
                 asgi[key] = stack.enter_context(TestClient(app))
-            flask_answer, _ = send(client_for(style, case.options), case)
+            flask_answer, _ = send(client_for(style, case.options, case.overrides), case)
             headers, query = case.build_headers(), case.build_query()
             raw_headers = [(name, value.encode("utf-8")) for name, value in headers]
             response = asgi[key].get(case.path, headers=raw_headers, params=query or None)
@@ -132,4 +135,6 @@ def test_guarded_routes_are_the_asgi_routes(style: str, settings: Settings) -> N
         "/api/any",
         "/api/multi",
         "/api/whoami",
+        "/api/claim",
+        "/api/check",
     }

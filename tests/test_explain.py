@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -17,6 +19,33 @@ from scopegate.testing import mint_token
 
 NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
 OTHER_SECRET = "another-secret-that-is-long-enough-for-hs256-0123456789"
+
+
+def raw(header: bytes, payload: bytes) -> str:
+    """A token signed with SECRET from the exact header and payload bytes."""
+    signing_input = f"{b64(header)}.{b64(payload)}"
+    mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(mac)}"
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def respelled(jwt_text: str) -> str:
+    """The same token with one trailing padding bit of the signature set: the same bytes."""
+    last = ALPHABET.index(jwt_text[-1])
+    return jwt_text[:-1] + ALPHABET[last | 1]
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims_bytes(settings: Settings, **overrides: Any) -> bytes:
+    """The claims of :func:`token` as compact JSON bytes (None removes a claim)."""
+    payload = jwt.decode(token(settings), options={"verify_signature": False})
+    payload.update(overrides)
+    return json.dumps({k: v for k, v in payload.items() if v is not None}).encode()
 
 
 def segment(value: Any) -> str:
@@ -54,7 +83,8 @@ CASES = [
     pytest.param(
         lambda s: "!!!." + segment({"aud": IDENTIFIER}) + ".c2ln",
         TokenFailure.MALFORMED,
-        "malformed: the header is not base64url-encoded JSON",
+        "malformed: the header is not canonical base64url "
+        "(URL-safe alphabet, no padding, no stray trailing bits)",
         id="malformed-header",
     ),
     pytest.param(
@@ -114,7 +144,8 @@ CASES = [
     pytest.param(
         lambda s: token(s, headers={"typ": "JOSE"}),
         TokenFailure.TYPE,
-        "type: typ 'JOSE' is not accepted (accepted: application/at+jwt, at+jwt, jwt)",
+        "type: typ 'JOSE' is not accepted "
+        "(accepted: application/at+jwt, application/jwt, at+jwt, jwt)",
         id="type",
     ),
     pytest.param(
@@ -180,19 +211,21 @@ CASES = [
     pytest.param(
         lambda s: token(s, exp="tomorrow"),
         TokenFailure.CLAIM_TYPE,
-        "claim type: 'exp' must be a NumericDate (seconds since 1970), got 'tomorrow'",
+        "claim type: 'exp' must be a NumericDate (seconds since 1970, up to year 9999), "
+        "got 'tomorrow'",
         id="claim-type-exp",
     ),
     pytest.param(
         lambda s: token(s, nbf=True),
         TokenFailure.CLAIM_TYPE,
-        "claim type: 'nbf' must be a NumericDate (seconds since 1970), got True",
+        "claim type: 'nbf' must be a NumericDate (seconds since 1970, up to year 9999), got True",
         id="claim-type-nbf-bool",
     ),
     pytest.param(
         lambda s: token(s, iat=10**20),
         TokenFailure.CLAIM_TYPE,
-        "claim type: 'iat' must be a NumericDate (seconds since 1970), got 100000000000000000000",
+        "claim type: 'iat' must be a NumericDate (seconds since 1970, up to year 9999), "
+        "got 100000000000000000000",
         id="claim-type-iat-huge",
     ),
     pytest.param(
@@ -214,6 +247,81 @@ CASES = [
         "got {'read': True}",
         id="claim-type-scope",
     ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', claims_bytes(s, sub=None) + b"x"),
+        TokenFailure.MALFORMED,
+        "malformed: the payload is not JSON (Extra data)",
+        id="malformed-payload-json",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', claims_bytes(s, sub=None)[:-1] + b',"exp":NaN}'),
+        TokenFailure.MALFORMED,
+        "malformed: the payload is not JSON (NaN is not JSON)",
+        id="malformed-nan",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256","alg":"HS256"}', claims_bytes(s)),
+        TokenFailure.MALFORMED,
+        "malformed: the header is not JSON (duplicate member name 'alg')",
+        id="malformed-duplicate-header-member",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', claims_bytes(s, sub=None)[:-1] + b',"sub":"\\ud800"}'),
+        TokenFailure.MALFORMED,
+        "malformed: the payload holds a string with an unpaired surrogate (\\ud800-\\udfff), "
+        "which is not Unicode text",
+        id="malformed-surrogate",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', "\ufeff".encode() + claims_bytes(s)),
+        TokenFailure.MALFORMED,
+        "malformed: the payload starts with a byte order mark",
+        id="malformed-bom",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', claims_bytes(s).decode().encode("utf-16-le")),
+        TokenFailure.MALFORMED,
+        "malformed: the payload is not JSON (Expecting property name enclosed in double quotes)",
+        id="malformed-utf-16",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', b'{"sub":"\xff"}'),
+        TokenFailure.MALFORMED,
+        "malformed: the payload is not UTF-8",
+        id="malformed-not-utf-8",
+    ),
+    pytest.param(
+        lambda s: respelled(token(s)),
+        TokenFailure.MALFORMED,
+        "malformed: the signature is not canonical base64url "
+        "(URL-safe alphabet, no padding, no stray trailing bits)",
+        id="malformed-signature-spelling",
+    ),
+    pytest.param(
+        lambda s: token(s, headers={"cty": "JWT"}),
+        TokenFailure.HEADER,
+        "header: cty 'JWT' announces a nested JWT, which scopegate does not accept",
+        id="header-cty-nested",
+    ),
+    pytest.param(
+        lambda s: token(s, sub=None, jti=7),
+        TokenFailure.CLAIM_TYPE,
+        "claim type: 'jti' must be a string, got 7",
+        id="claim-type-jti",
+    ),
+    pytest.param(
+        lambda s: raw(b'{"alg":"HS256"}', claims_bytes(s, nbf=None)[:-1] + b',"nbf":null}'),
+        TokenFailure.CLAIM_TYPE,
+        "claim type: 'nbf' must be a NumericDate (seconds since 1970, up to year 9999), got None",
+        id="claim-type-nbf-null",
+    ),
+    pytest.param(
+        lambda s: token(s, cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+        TokenFailure.BOUND,
+        "sender-constrained: cnf binds the token to a key (jkt), so it needs its proof and "
+        "cannot be used as a bearer token (RFC 9449 §7.1, RFC 8705 §3)",
+        id="bound-dpop",
+    ),
 ]
 
 
@@ -233,8 +341,12 @@ def test_every_failure_is_explained(
     assert raised.value.failure is failure
 
 
+# Failures that need settings other than the fixture's: see the tests below.
+OTHER_SETTINGS = {TokenFailure.CLAIM_VALUE, TokenFailure.REJECTED}
+
+
 def test_every_token_failure_has_a_case() -> None:
-    assert {case.values[1] for case in CASES} == set(TokenFailure)
+    assert {case.values[1] for case in CASES} | OTHER_SETTINGS == set(TokenFailure)
 
 
 @pytest.mark.parametrize(("build", "failure", "reason"), CASES)
@@ -322,6 +434,8 @@ def test_to_dict(settings: Settings) -> None:
         "failure": "AUDIENCE",
         "description": "The access token audience is not accepted",
         "reason": "audience: expected 'https://my-api-urn', got 'https://other'",
+        "rule": "aud",
+        "claim": "aud",
         "scopes": [],
         "checked_at": "2027-01-15T08:00:00Z",
         "header": {"alg": "HS256", "typ": "JWT"},
@@ -363,3 +477,64 @@ def test_format_time() -> None:
     assert format_time(NOW) == "2027-01-15T08:00:00Z"
     assert format_time(NOW + 0.999) == "2027-01-15T08:00:00Z"
     assert format_time(0) == "1970-01-01T00:00:00Z"
+
+
+def test_claim_values_are_explained(settings: Settings) -> None:
+    m2m = settings.model_copy(update={"claim_values": {"gty": ["client-credentials"]}})
+    assert explain(token(settings), m2m, now=NOW).valid
+    report = explain(token(settings, gty="password"), m2m, now=NOW)
+    assert report.failure is TokenFailure.CLAIM_VALUE
+    assert report.reason == (
+        "claim value: 'gty' must be one of ['client-credentials'], got 'password'"
+    )
+    missing = explain(token(settings, gty=None), m2m, now=NOW)
+    assert missing.failure is TokenFailure.MISSING_CLAIM
+    assert missing.reason == (
+        "missing claim: 'gty' is required by claim_values (SCOPEGATE_CLAIM_VALUES)"
+    )
+
+
+def test_required_claims_are_explained(settings: Settings) -> None:
+    strict = settings.model_copy(update={"required_claims": ["org_id"]})
+    report = explain(token(settings), strict, now=NOW)
+    assert report.failure is TokenFailure.MISSING_CLAIM
+    assert report.reason == (
+        "missing claim: 'org_id' is required by required_claims (SCOPEGATE_REQUIRED_CLAIMS)"
+    )
+
+
+def test_the_rfc9068_profile_is_explained(settings: Settings) -> None:
+    profile = settings.model_copy(update={"token_profile": "rfc9068"})
+    report = explain(token(settings), profile, now=NOW)
+    assert report.failure is TokenFailure.TYPE
+    assert report.reason == (
+        "type: typ 'JWT' is not accepted (accepted: application/at+jwt, at+jwt)"
+    )
+    untyped = explain(token(settings, headers={"typ": None}), profile, now=NOW)
+    assert untyped.reason == (
+        "type: the header has no typ; one of application/at+jwt, at+jwt is required"
+    )
+    report = explain(token(settings, headers={"typ": "at+jwt"}), profile, now=NOW)
+    assert report.failure is TokenFailure.MISSING_CLAIM
+    assert report.reason == (
+        "missing claim: 'client_id' (client identifier) is required by token_profile rfc9068 "
+        "(SCOPEGATE_TOKEN_PROFILE)"
+    )
+    full = mint_token(settings, profile="rfc9068", now=NOW - 600)
+    assert explain(full, profile, now=NOW).valid
+
+
+def test_validators_are_explained(settings: Settings) -> None:
+    def same_tenant(claims: Any) -> bool:
+        return bool(claims["org"] == "acme")
+
+    accepted = explain(token(settings, org="acme"), settings, now=NOW, validators=[same_tenant])
+    assert accepted.valid
+    report = explain(token(settings, org="other"), settings, now=NOW, validators=[same_tenant])
+    assert report.failure is TokenFailure.REJECTED
+    assert report.reason == (
+        "rejected by the validator test_validators_are_explained.<locals>.same_tenant "
+        "(it returned False)"
+    )
+    crashed = explain(token(settings), settings, now=NOW, validators=[same_tenant])
+    assert crashed.reason.endswith("(it raised KeyError)")

@@ -191,3 +191,78 @@ def test_keyword_beats_bad_env(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert settings.algorithms == ["HS384"]
     assert settings.leeway == 0.0
+
+
+def test_token_rules_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+    monkeypatch.setenv("SCOPEGATE_TOKEN_PROFILE", " RFC9068 ")
+    monkeypatch.setenv("SCOPEGATE_REQUIRED_CLAIMS", "org_id, jti org_id")
+    monkeypatch.setenv(
+        "SCOPEGATE_CLAIM_VALUES", '{"gty": ["client-credentials"], "azp": ["a", "b"]}'
+    )
+    settings = Settings()
+    assert settings.token_profile == "rfc9068"
+    assert settings.required_claims == ["org_id", "jti"]
+    assert settings.claim_values == {"gty": ["client-credentials"], "azp": ["a", "b"]}
+
+
+def test_token_rules_default_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+    monkeypatch.setenv("SCOPEGATE_CLAIM_VALUES", "")
+    settings = Settings()
+    assert (settings.token_profile, settings.required_claims, settings.claim_values) == (
+        "default",
+        [],
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param(
+            {"SCOPEGATE_TOKEN_PROFILE": "auth0"},
+            "token_profile (SCOPEGATE_TOKEN_PROFILE): Input should be 'default' or 'rfc9068'",
+            id="profile-unknown",
+        ),
+        pytest.param(
+            {"SCOPEGATE_CLAIM_VALUES": "{gty"},
+            "claim_values (SCOPEGATE_CLAIM_VALUES): must be a JSON object, e.g. "
+            '{"gty": ["client-credentials"]}',
+            id="claim-values-not-json",
+        ),
+        pytest.param(
+            {"SCOPEGATE_CLAIM_VALUES": '{"gty": []}'},
+            "claim_values (SCOPEGATE_CLAIM_VALUES): 'gty' needs at least one accepted value",
+            id="claim-values-empty-list",
+        ),
+        pytest.param(
+            {"SCOPEGATE_CLAIM_VALUES": '{"gty": "client-credentials"}'},
+            "claim_values (SCOPEGATE_CLAIM_VALUES): Input should be a valid list",
+            id="claim-values-not-a-list",
+        ),
+        pytest.param(
+            {"SCOPEGATE_REQUIRED_CLAIMS": '["org", " "]'},
+            "required_claims (SCOPEGATE_REQUIRED_CLAIMS): claim names must not be empty",
+            id="required-claims-blank",
+        ),
+    ],
+)
+def test_bad_token_rules_are_all_named(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+    monkeypatch.setenv("SCOPEGATE_TOKEN_PROFILE", "nested")
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    exc = configuration_error()
+    # Field validators: each bad setting is reported, beside the other one.
+    assert message in str(exc).split("\n  ")
+    if "SCOPEGATE_TOKEN_PROFILE" not in values:
+        assert (
+            "token_profile (SCOPEGATE_TOKEN_PROFILE): Input should be 'default' or 'rfc9068'"
+            in str(exc)
+        )

@@ -370,7 +370,12 @@ def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
 
         @pytest.fixture
         def scopegate_settings_overrides():
-            return {"scope_claims": ["scope", "permissions"], "issuer": None, "leeway": 0}
+            return {
+                "scope_claims": ["scope", "permissions"],
+                "issuer": None,
+                "leeway": 0,
+                "claim_values": {"gty": ["client-credentials"]},
+            }
 
 
         def test_overridden(scopegate_settings, mint_token):
@@ -378,6 +383,7 @@ def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
             assert scopegate_settings.issuer is None
             token = mint_token(permissions=["read:messages"])
             assert TokenVerifier(Settings()).verify(token).scopes == {"read:messages"}
+            assert Settings().claim_values == {"gty": ["client-credentials"]}
         """
     )
     pytester.runpytest("-W", "error").assert_outcomes(passed=1)
@@ -494,3 +500,34 @@ def live_server(scopegate_settings: Settings) -> Iterator[str]:
 def test_httpx_against_a_live_server(live_server: str, mint_token: Mint, bearer: Bearer) -> None:
     with httpx.Client(base_url=live_server, timeout=5.0) as client:
         check_client(client.get, mint_token, bearer)
+
+
+def test_mint_token_rfc9068_profile() -> None:
+    settings = test_settings(token_profile="rfc9068")
+    token = mint_token(settings, scopes=["read"])
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert header == {"alg": "HS256", "typ": "at+jwt"}
+    assert claims["client_id"] == claims["azp"] == "scopegate-test-client"
+    assert isinstance(claims["jti"], str)
+    assert len(claims["jti"]) >= 16
+    assert (
+        claims["jti"]
+        != jwt.decode(mint_token(settings), options={"verify_signature": False})["jti"]
+    )
+    assert TokenVerifier(settings).verify(token).client_id == "scopegate-test-client"
+
+
+def test_mint_token_profile_argument_wins_over_the_settings() -> None:
+    strict = test_settings(token_profile="rfc9068")
+    plain = mint_token(strict, profile="default")
+    assert jwt.get_unverified_header(plain) == {"alg": "HS256", "typ": "JWT"}
+    with pytest.raises(InvalidTokenError) as raised:
+        TokenVerifier(strict).verify(plain)
+    assert raised.value.failure is TokenFailure.TYPE
+    typed = mint_token(test_settings(), profile="rfc9068")
+    assert jwt.get_unverified_header(typed)["typ"] == "at+jwt"
+    untyped = mint_token(test_settings(), headers={"typ": None})
+    assert jwt.get_unverified_header(untyped) == {"alg": "HS256"}
+    with pytest.raises(ValueError, match="unknown token profile 'auth0'"):
+        mint_token(test_settings(), profile="auth0")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, mint
+from conftest import IDENTIFIER, ISSUER, SECRET, mint
 from jose_helpers import (
     NOW,
     b64url,
@@ -25,7 +25,7 @@ from jose_helpers import (
     valid_claims,
     verify,
 )
-from scopegate import InvalidTokenError, TokenVerifier
+from scopegate import ConfigurationError, InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure
 
 
@@ -90,14 +90,21 @@ def test_claim_rules(overrides: dict[str, Any], failure: TokenFailure) -> None:
 @pytest.mark.parametrize(
     ("fields", "failure"),
     [
-        pytest.param('"exp": NaN', TokenFailure.CLAIM_TYPE, id="exp-nan"),
-        pytest.param('"exp": Infinity', TokenFailure.CLAIM_TYPE, id="exp-infinity"),
-        pytest.param('"exp": -Infinity', TokenFailure.CLAIM_TYPE, id="exp-minus-infinity"),
-        pytest.param('"exp": 1e400', TokenFailure.CLAIM_TYPE, id="exp-float-overflow"),
+        # Not JSON (RFC 8259 §6), or a number no float or int can hold: the segment is malformed.
+        pytest.param('"exp": NaN', TokenFailure.MALFORMED, id="exp-nan"),
+        pytest.param('"exp": Infinity', TokenFailure.MALFORMED, id="exp-infinity"),
+        pytest.param('"exp": -Infinity', TokenFailure.MALFORMED, id="exp-minus-infinity"),
+        pytest.param('"exp": 1e400', TokenFailure.MALFORMED, id="exp-float-overflow"),
         pytest.param('"exp": 1' + "0" * 4000, TokenFailure.CLAIM_TYPE, id="exp-4001-digits"),
-        pytest.param('"exp": null', TokenFailure.MISSING_CLAIM, id="exp-null"),
-        pytest.param(f'"exp": {NOW + 60}, "nbf": NaN', TokenFailure.CLAIM_TYPE, id="nbf-nan"),
-        pytest.param(f'"exp": {NOW + 60}, "iat": Infinity', TokenFailure.CLAIM_TYPE, id="iat-inf"),
+        pytest.param('"exp": 1' + "0" * 30, TokenFailure.CLAIM_TYPE, id="exp-31-digits"),
+        # Present, so it must be a NumericDate: null is not absent (RFC 7519 §4.1).
+        pytest.param('"exp": null', TokenFailure.CLAIM_TYPE, id="exp-null"),
+        pytest.param(f'"exp": {NOW + 60}, "nbf": NaN', TokenFailure.MALFORMED, id="nbf-nan"),
+        pytest.param(f'"exp": {NOW + 60}, "iat": Infinity', TokenFailure.MALFORMED, id="iat-inf"),
+        pytest.param(f'"exp": {NOW + 60}, "nbf": null', TokenFailure.CLAIM_TYPE, id="nbf-null"),
+        pytest.param(f'"exp": {NOW + 60}, "sub": null', TokenFailure.CLAIM_TYPE, id="sub-null"),
+        # raw_token's claims already hold iat: a second one is a duplicate member.
+        pytest.param(f'"exp": {NOW + 60}, "iat": null', TokenFailure.MALFORMED, id="iat-twice"),
     ],
 )
 def test_hand_written_numbers(fields: str, failure: TokenFailure) -> None:
@@ -199,3 +206,124 @@ def test_same_verifier_expires_token_on_its_clock(cache_maxsize: int) -> None:
     with pytest.raises(InvalidTokenError) as info:
         verifier.verify(token)
     assert info.value.failure is TokenFailure.EXPIRED
+
+
+def test_validators_see_the_verified_claims() -> None:
+    seen: list[Any] = []
+
+    def tenant(claims: Any) -> bool:
+        seen.append(claims)
+        return bool(claims.get("org") == "acme")
+
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW, validators=[tenant])
+    accepted = token_with(org="acme")
+    assert verifier.verify(accepted).claims["org"] == "acme"
+    assert verifier.verify(accepted).claims["org"] == "acme"  # a cache hit: not run again
+    assert len(seen) == 1
+    with pytest.raises(InvalidTokenError) as raised:
+        verifier.verify(token_with(org="other"))
+    assert raised.value.failure is TokenFailure.REJECTED
+    assert raised.value.description == "The access token is not accepted by this resource"
+    assert verifier.cache is not None
+    assert len(verifier.cache) == 1  # the rejected token was not cached
+
+
+def test_validators_run_after_scopegates_rules() -> None:
+    def never(claims: Any) -> bool:
+        raise AssertionError("a validator ran on a token scopegate rejects")
+
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW, validators=[never])
+    assert failure_of_with(verifier, token_with(exp=NOW - 3600)) is TokenFailure.EXPIRED
+
+
+def failure_of_with(verifier: TokenVerifier, token: str) -> TokenFailure:
+    with pytest.raises(InvalidTokenError) as raised:
+        verifier.verify(token)
+    return raised.value.failure
+
+
+def test_key_for_is_the_one_key_lookup() -> None:
+    verifier = TokenVerifier(
+        make_settings(algorithms=["HS256", "HS512"], signing_secret=SECRET * 2)
+    )
+    assert verifier._key_for({"alg": "HS256", "kid": "other"}, "HS256") == (SECRET * 2).encode()
+    assert verifier._key_for({"alg": "HS512"}, "HS512") == (SECRET * 2).encode()
+
+
+def test_a_secret_shaped_like_a_jwk_stops_the_app() -> None:
+    jwk = '{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}'
+    with pytest.raises(ConfigurationError) as raised:
+        TokenVerifier(make_settings(signing_secret=jwk))
+    assert str(raised.value) == (
+        "Invalid scopegate settings:\n  signing_secret (SCOPEGATE_SIGNING_SECRET): "
+        "looks like an asymmetric key or a JWK, not an HMAC secret"
+    )
+    assert "c2VjcmV0" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "claims", "failure"),
+    [
+        pytest.param({"typ": "at+jwt"}, {"client_id": "c", "jti": "j", "sub": "s"}, None, id="ok"),
+        pytest.param(
+            {"typ": "JWT"},
+            {"client_id": "c", "jti": "j", "sub": "s"},
+            TokenFailure.TYPE,
+            id="typ-jwt",
+        ),
+        pytest.param(
+            {}, {"client_id": "c", "jti": "j", "sub": "s"}, TokenFailure.TYPE, id="no-typ"
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"jti": "j", "sub": "s"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-client-id",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": "c", "sub": "s"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-jti",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": "c", "jti": "j"},
+            TokenFailure.MISSING_CLAIM,
+            id="no-sub",
+        ),
+        pytest.param(
+            {"typ": "at+jwt"},
+            {"client_id": 1, "jti": "j", "sub": "s"},
+            TokenFailure.CLAIM_TYPE,
+            id="client-id-type",
+        ),
+    ],
+)
+def test_rfc9068_profile(
+    header: dict[str, Any], claims: dict[str, Any], failure: TokenFailure | None
+) -> None:
+    token = jws({"alg": "HS256", **header}, json.dumps(valid_claims(**claims)))
+    if failure is None:
+        assert verify(token, token_profile="rfc9068").client_id == "c"
+    else:
+        assert failure_of(token, token_profile="rfc9068") is failure
+
+
+def test_one_token_one_spelling_one_cache_entry() -> None:
+    """Other spellings of a signature (padding bits, padding, + and /) are refused, uncached."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    verifier = TokenVerifier(make_settings(), clock=lambda: NOW)
+    token = token_with()
+    verifier.verify(token)
+    head, _, signature = token.rpartition(".")
+    last = alphabet.index(signature[-1])
+    spellings = [
+        *(f"{head}.{signature[:-1]}{alphabet[last | bits]}" for bits in (1, 2, 3)),
+        f"{head}.{signature}=",
+        f"{head}.{signature.replace('-', '+').replace('_', '/')}",
+    ]
+    for spelling in {s for s in spellings if s != token}:
+        assert failure_of_with(verifier, spelling) is TokenFailure.MALFORMED
+    assert verifier.cache is not None
+    assert len(verifier.cache) == 1

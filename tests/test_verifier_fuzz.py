@@ -44,6 +44,7 @@ def outcome(token: Any, verifier: TokenVerifier = VERIFIER) -> AccessToken | Tok
         pytest.fail(f"verify raised {type(exc).__name__}: {exc!r}")
     assert isinstance(error.failure, TokenFailure)
     assert error.description == error.failure.value
+    assert error.detail is not None, "every rule hands scopegate inspect its detail"
     return error.failure
 
 

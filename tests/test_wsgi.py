@@ -19,7 +19,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 import scopegate.asgi
-from conformance.apps import PUBLIC_PATHS
+from conformance.apps import PUBLIC_PATHS, verifier_for
 from conformance.cases import CASES, Case
 from conftest import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
@@ -322,6 +322,13 @@ def test_render_error_exact_403() -> None:
 # same status, the same headers in the same order and the same body.
 
 
+def _options(case: Case, settings: Settings) -> dict[str, Any]:
+    """The middleware keyword arguments of ``case``: a verifier with validators if it asks."""
+    options: dict[str, Any] = dict(case.options)
+    options["verifier"] = verifier_for(settings, options.pop("validated", False))
+    return options
+
+
 def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, str]], bytes]:
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -334,7 +341,7 @@ def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
         await send({"type": "http.response.body", "body": b"inner"})
 
     middleware = scopegate.asgi.BearerAuthMiddleware(
-        inner, settings, public_paths=PUBLIC_PATHS, **case.options
+        inner, settings, public_paths=PUBLIC_PATHS, **_options(case, settings)
     )
     scope: Scope = {
         "type": "http",
@@ -377,13 +384,15 @@ def _wsgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
     for key, values in joined.items():
         # A WSGI server joins repeated headers with ", " and hands their bytes over as latin-1.
         environ[key] = ", ".join(values).encode("utf-8").decode("latin-1")
-    middleware = BearerAuthMiddleware(Inner(), settings, public_paths=PUBLIC_PATHS, **case.options)
+    options = _options(case, settings)
+    middleware = BearerAuthMiddleware(Inner(), settings, public_paths=PUBLIC_PATHS, **options)
     reply = Reply(middleware, environ)
     return int(reply.status.split(" ", 1)[0]), reply.headers, reply.body
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_same_bytes_as_the_asgi_middleware(case: Case, settings: Settings) -> None:
+    settings = settings.model_copy(update=case.overrides)  # token_profile, claim_values...
     wsgi = _wsgi_reply(case, settings)
     assert wsgi == _asgi_reply(case, settings)
     if wsgi[0] >= 400:  # the table's own expectation, so the comparison is not vacuous

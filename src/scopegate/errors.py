@@ -23,15 +23,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 __all__ = [
     "BearerError",
     "ConfigurationError",
     "ErrorRenderer",
     "ErrorResponse",
+    "FailureDetail",
     "InsufficientScopeError",
     "InvalidRequestError",
     "InvalidTokenError",
@@ -170,6 +172,31 @@ class TokenFailure(str, Enum):
     ISSUER = "The access token issuer is not accepted"
     MISSING_CLAIM = "The access token is missing a required claim"
     CLAIM_TYPE = "The access token has a claim of the wrong type"
+    CLAIM_VALUE = "The access token has a claim value that is not accepted"
+    BOUND = "The access token is sender-constrained and cannot be used as a bearer token"
+    REJECTED = "The access token is not accepted by this resource"
+
+
+@dataclass(frozen=True)
+class FailureDetail:
+    """The specifics of a broken rule, for the developer holding the token.
+
+    Set by the code that checks the rule and read by :mod:`scopegate.explain`
+    (``scopegate inspect``). Unlike a :class:`TokenFailure` description it may
+    quote claim values, so it is never rendered into a response, a header or a
+    log line: nothing in scopegate reads it on the request path.
+
+    Attributes:
+        rule: which check failed, e.g. ``"typ"``, ``"base64url"``, ``"required"``.
+        claim: the claim, header parameter or segment concerned, if any.
+        expected: what the rule wanted (a value, a tuple of values or a phrase).
+        found: what the token carried.
+    """
+
+    rule: str
+    claim: str | None = None
+    expected: Any = None
+    found: Any = None
 
 
 class InvalidTokenError(BearerError):
@@ -177,13 +204,21 @@ class InvalidTokenError(BearerError):
 
     Attributes:
         failure: which rule the token broke (for logs, metrics and tooling).
+        detail: the specifics, for ``scopegate inspect`` only; never rendered
+            into a response or logged (it may quote claim values).
     """
 
     error = "invalid_token"
     default_description = TokenFailure.MALFORMED.value
 
-    def __init__(self, failure: TokenFailure = TokenFailure.MALFORMED) -> None:
+    def __init__(
+        self,
+        failure: TokenFailure = TokenFailure.MALFORMED,
+        *,
+        detail: FailureDetail | None = None,
+    ) -> None:
         self.failure = failure
+        self.detail = detail
         super().__init__(failure.value)
 
 

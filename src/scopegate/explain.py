@@ -1,10 +1,14 @@
 """Explain a token: what it says, and exactly why the configured verifier accepts or rejects it.
 
 The verdict always comes from a real :class:`~scopegate.verifier.TokenVerifier`
-built from the given settings (with its cache off); the payload is decoded a
-second time *without* verification, only to put the specifics into words:
-which audience was expected and which one came, when the token expired, which
-claim is missing. A report never contains the signing secret.
+built from the given settings (with its cache off), and so does the reason: the
+rule that fails hands over a :class:`~scopegate.errors.FailureDetail` (the
+rule, the claim, what was expected, what was found) and this module only puts
+it into words. It has no rule of its own, so a new rule is explained the day it
+is added and a changed rule can never be explained the old way. The header and
+payload shown beside the verdict are read with the verifier's own reader
+(:mod:`scopegate.jws`), without checking the signature. A report never contains
+the signing secret.
 
 Unlike an error description sent to a client, a reason may quote claim values:
 it is meant for the developer holding the token, never for a response header.
@@ -12,17 +16,16 @@ it is meant for the developer holding the token, never for a response header.
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from scopegate.claims import ACCEPTED_TYPES, MAX_TIMESTAMP
-from scopegate.errors import InvalidTokenError, TokenFailure
+from scopegate.claims import Validator, numeric_date
+from scopegate.errors import FailureDetail, InvalidTokenError, TokenFailure
+from scopegate.jws import load_object, split_compact
 from scopegate.settings import Settings, env_name
 from scopegate.verifier import TokenVerifier
 
@@ -31,6 +34,16 @@ __all__ = ["TIME_CLAIMS", "Report", "explain", "format_time", "relative_time"]
 TIME_CLAIMS = ("iat", "nbf", "exp")
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 _MAX_SHOWN = 80  # longest claim value quoted in a reason
+# Words for the registered claims a reason names; a glossary, not a rule.
+_MEANINGS = {
+    "exp": "expiration time",
+    "aud": "audience",
+    "iss": "issuer",
+    "sub": "subject",
+    "iat": "issued at",
+    "jti": "JWT ID",
+    "client_id": "client identifier",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class Report:
         reason: one sentence with the specifics (or the granted scopes when valid).
         scopes: the granted scopes when valid, sorted.
         checked_at: the time the token was checked against (seconds since the epoch).
+        detail: the verifier's own account of the broken rule; None when valid.
     """
 
     header: dict[str, Any] | None
@@ -55,22 +69,26 @@ class Report:
     reason: str
     scopes: tuple[str, ...] = ()
     checked_at: float = field(default=0.0)
+    detail: FailureDetail | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (``scopegate inspect --json``)."""
         dates = {}
         for name in TIME_CLAIMS:
-            when = _numeric_date((self.claims or {}).get(name))
+            when = numeric_date((self.claims or {}).get(name))
             if when is not None:
                 dates[name] = {
                     "time": format_time(when),
                     "relative": relative_time(when, self.checked_at),
                 }
+        detail = self.detail
         return {
             "valid": self.valid,
             "failure": None if self.failure is None else self.failure.name,
             "description": None if self.failure is None else self.failure.value,
             "reason": self.reason,
+            "rule": None if detail is None else detail.rule,
+            "claim": None if detail is None else detail.claim,
             "scopes": list(self.scopes),
             "checked_at": format_time(self.checked_at),
             "header": self.header,
@@ -101,56 +119,37 @@ def relative_time(timestamp: float, now: float) -> str:
     return f"in {_duration(delta)}" if delta > 0 else f"{_duration(-delta)} ago"
 
 
-def _numeric_date(value: Any) -> float | None:
-    """``value`` as a timestamp when it is a usable NumericDate, else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if not 0 <= value <= MAX_TIMESTAMP:
-        return None
-    return float(value)
-
-
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-def _decode_segment(segment: str) -> Any:
-    """A base64url-encoded JSON segment; raises ValueError when it is not one."""
+def _unverified(token: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The header and payload as the verifier reads them, without the signature check."""
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
-    except RecursionError as exc:
-        raise ValueError("nested too deeply") from exc
+        jws = split_compact(token)
+    except InvalidTokenError:
+        return None, None
+    try:
+        return jws.header, load_object(jws.payload)
+    except InvalidTokenError:
+        return jws.header, None
 
 
-def _unverified(token: str) -> tuple[Any, Any, str | None]:
-    """The header and payload, read without any check; plus what makes them unreadable."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None, None, f"a JWT has 3 dot-separated parts, this has {len(parts)}"
-    decoded: list[Any] = []
-    problem = None
-    for name, segment in (("header", parts[0]), ("payload", parts[1])):
-        try:
-            value = _decode_segment(segment)
-        except ValueError:
-            decoded.append(None)
-            problem = problem or f"the {name} is not base64url-encoded JSON"
-            continue
-        decoded.append(value)
-        if not isinstance(value, dict):
-            problem = problem or f"the {name} is not a JSON object"
-    return decoded[0], decoded[1], problem
-
-
-def explain(token: str, settings: Settings, *, now: float | None = None) -> Report:
+def explain(
+    token: str,
+    settings: Settings,
+    *,
+    now: float | None = None,
+    validators: Iterable[Validator] = (),
+) -> Report:
     """Check ``token`` with a verifier built from ``settings``, and say why it passes or fails.
 
     Args:
         token: the compact JWT (no ``Bearer`` prefix).
         settings: the API's settings; the verifier is built from them with its cache off.
         now: the time to check against (seconds since the epoch); the current time when None.
+        validators: the application's verifier-level checks, as given to :class:`TokenVerifier`.
 
     Example:
         >>> explain(token, Settings()).reason
@@ -158,121 +157,108 @@ def explain(token: str, settings: Settings, *, now: float | None = None) -> Repo
     """
     current = time.time() if now is None else now
     verifier = TokenVerifier(
-        settings.model_copy(update={"cache_maxsize": 0}), clock=lambda: current
+        settings.model_copy(update={"cache_maxsize": 0}),
+        clock=lambda: current,
+        validators=validators,
     )
-    header, claims, problem = _unverified(token)
-    header = header if isinstance(header, dict) else None
-    claims = claims if isinstance(claims, dict) else None
+    header, claims = _unverified(token) if isinstance(token, str) else (None, None)
     try:
         access = verifier.verify(token)
     except InvalidTokenError as error:
-        reason = _reason(error.failure, token, header, claims or {}, problem, settings, current)
-        return Report(header, claims, False, error.failure, reason, checked_at=current)
+        detail = error.detail or FailureDetail("unknown")
+        reason = _reason(error.failure, detail, current)
+        return Report(header, claims, False, error.failure, reason, (), current, detail)
     scopes = tuple(sorted(access.scopes))
     reason = "scopes: " + " ".join(scopes) if scopes else "no scopes granted"
     return Report(header, claims, True, None, reason, scopes, checked_at=current)
 
 
-def _reason(
-    failure: TokenFailure,
-    token: str,
-    header: Mapping[str, Any] | None,
-    claims: Mapping[str, Any],
-    problem: str | None,
-    settings: Settings,
-    now: float,
-) -> str:
-    header = header or {}
-    if failure is TokenFailure.MALFORMED:
-        detail = "the token is empty" if not token else _header_detail(header) or problem
-        return f"malformed: {detail or 'not a valid JWS compact serialization'}"
-    if failure is TokenFailure.TOO_LARGE:
-        return (
-            f"too large: the token is {len(token)} bytes, the limit is "
-            f"{settings.max_token_bytes} ({env_name('max_token_bytes')})"
-        )
-    if failure is TokenFailure.ALGORITHM:
-        allowed = ", ".join(settings.algorithms)
-        alg = header.get("alg")
-        if alg is None:
-            return f"algorithm: the header names none (allowed: {allowed})"
-        shown = alg if isinstance(alg, str) else _show(alg)
-        return f"algorithm {shown} is not allowed (allowed: {allowed})"
-    if failure is TokenFailure.SIGNATURE:
-        return "signature does not match the configured signing secret"
-    if failure is TokenFailure.HEADER:
-        return f"header: {_header_detail(header) or 'a parameter is not accepted'}"
-    if failure is TokenFailure.TYPE:
-        accepted = ", ".join(sorted(ACCEPTED_TYPES))
-        return f"type: typ {_show(header.get('typ'))} is not accepted (accepted: {accepted})"
-    if failure is TokenFailure.EXPIRED:
-        return _expired(claims, now)
-    if failure is TokenFailure.NOT_YET_VALID:
-        return _not_yet_valid(claims, settings, now)
-    if failure is TokenFailure.AUDIENCE:
-        return f"audience: expected {settings.identifier!r}, got {_show(claims.get('aud'))}"
-    if failure is TokenFailure.ISSUER:
-        got = "no iss claim" if claims.get("iss") is None else _show(claims["iss"])
-        return f"issuer: expected {settings.issuer!r}, got {got}"
-    if failure is TokenFailure.MISSING_CLAIM:
-        for name, meaning in (("exp", "expiration time"), ("aud", "audience")):
-            if claims.get(name) is None:
-                return f"missing claim: {name!r} ({meaning}) is required"
-    if failure is TokenFailure.CLAIM_TYPE and (detail := _claim_type(claims, settings)):
-        return f"claim type: {detail}"
-    return str(failure.value)
+def _at(when: float, now: float) -> str:
+    return f"{format_time(when)} ({relative_time(when, now)})"
 
 
-def _header_detail(header: Mapping[str, Any]) -> str | None:
-    if "crit" in header:
-        return f"crit {_show(header['crit'])} asks for JWS extensions scopegate does not support"
-    if header.get("b64", True) is not True:
-        return f"b64 is {_show(header['b64'])}; only base64url-encoded payloads are accepted"
-    return None
+def _one_of(values: Any) -> str:
+    return ", ".join(str(value) for value in values)
 
 
-def _expired(claims: Mapping[str, Any], now: float) -> str:
-    exp = _numeric_date(claims.get("exp"))
-    if exp is None:  # pragma: no cover - the verifier read a usable exp to say so
-        return TokenFailure.EXPIRED.value
-    return f"expired {relative_time(exp, now)} (at {format_time(exp)})"
+def _missing(d: FailureDetail) -> str:
+    meaning = _MEANINGS.get(d.claim or "")
+    named = f"{d.claim!r}" + (f" ({meaning})" if meaning else "")
+    return f"missing claim: {named} is required" + (f" by {d.expected}" if d.expected else "")
 
 
-def _not_yet_valid(claims: Mapping[str, Any], settings: Settings, now: float) -> str:
-    nbf = _numeric_date(claims.get("nbf"))
-    if nbf is not None and nbf > now + settings.leeway:
-        return f"not yet valid until {format_time(nbf)} ({relative_time(nbf, now)})"
-    iat = _numeric_date(claims.get("iat"))
-    if iat is not None:
-        when = f"{format_time(iat)} ({relative_time(iat, now)})"
-        return f"not yet valid: issued in the future, at {when}"
-    return TokenFailure.NOT_YET_VALID.value  # pragma: no cover - one of them is in the future
+def _algorithm(d: FailureDetail) -> str:
+    allowed = _one_of(d.expected)
+    if d.found is None:
+        return f"algorithm: the header names none (allowed: {allowed})"
+    shown = d.found if isinstance(d.found, str) else _show(d.found)
+    return f"algorithm {shown} is not allowed (allowed: {allowed})"
 
 
-def _claim_type(claims: Mapping[str, Any], settings: Settings) -> str | None:
-    """The first claim whose type breaks a rule, in the order the verifier checks them."""
-    for name in ("exp", "nbf", "iat"):
-        value = claims.get(name)
-        if value is not None and _numeric_date(value) is None:
-            return f"{name!r} must be a NumericDate (seconds since 1970), got {_show(value)}"
-    aud = claims.get("aud")
-    if (
-        aud is not None
-        and not isinstance(aud, str)
-        and not (isinstance(aud, list) and all(isinstance(item, str) for item in aud))
-    ):
-        return f"'aud' must be a string or an array of strings, got {_show(aud)}"
-    for name in ("iss", "sub", "azp", "client_id"):
-        value = claims.get(name)
-        if value is not None and not isinstance(value, str):
-            return f"{name!r} must be a string, got {_show(value)}"
-    for name in settings.scope_claims:
-        value = claims.get(name)
-        if (
-            value is not None
-            and not isinstance(value, str)
-            and not (isinstance(value, list) and all(isinstance(item, str) for item in value))
-        ):
-            kind = "a space-separated string or an array of strings"
-            return f"{name!r} must be {kind}, got {_show(value)}"
-    return None
+def _type(d: FailureDetail) -> str:
+    if d.found is None:
+        return f"type: the header has no typ; one of {_one_of(d.expected)} is required"
+    return f"type: typ {_show(d.found)} is not accepted (accepted: {_one_of(d.expected)})"
+
+
+def _cty(d: FailureDetail) -> str:
+    if not isinstance(d.found, str):
+        return f"header: cty must be a string, got {_show(d.found)}"
+    return f"header: cty {d.found!r} announces a nested JWT, which scopegate does not accept"
+
+
+_Format = Callable[[FailureDetail, float], str]
+_FORMATS: dict[str, _Format] = {
+    "empty": lambda d, now: "malformed: the token is empty",
+    "segments": lambda d, now: f"malformed: a JWT has 3 dot-separated parts, this has {d.found}",
+    "base64url": lambda d, now: (
+        f"malformed: the {d.claim} is not canonical base64url "
+        "(URL-safe alphabet, no padding, no stray trailing bits)"
+    ),
+    "utf-8": lambda d, now: f"malformed: the {d.claim} is not UTF-8",
+    "bom": lambda d, now: f"malformed: the {d.claim} starts with a byte order mark",
+    "json": lambda d, now: f"malformed: the {d.claim} is not JSON ({d.found})",
+    "object": lambda d, now: f"malformed: the {d.claim} is not a JSON object",
+    "surrogate": lambda d, now: (
+        f"malformed: the {d.claim} holds a string with an unpaired surrogate "
+        "(\\ud800-\\udfff), which is not Unicode text"
+    ),
+    "size": lambda d, now: (
+        f"too large: the token is {d.found} bytes, the limit is {d.expected} "
+        f"({env_name('max_token_bytes')})"
+    ),
+    "alg": lambda d, now: _algorithm(d),
+    "signature": lambda d, now: "signature does not match the configured signing secret",
+    "crit": lambda d, now: (
+        f"header: crit {_show(d.found)} asks for JWS extensions scopegate does not support"
+    ),
+    "b64": lambda d, now: (
+        f"header: b64 is {_show(d.found)}; only base64url-encoded payloads are accepted"
+    ),
+    "cty": lambda d, now: _cty(d),
+    "typ": lambda d, now: _type(d),
+    "exp": lambda d, now: f"expired {relative_time(d.found, now)} (at {format_time(d.found)})",
+    "nbf": lambda d, now: f"not yet valid until {_at(d.found, now)}",
+    "iat": lambda d, now: f"not yet valid: issued in the future, at {_at(d.found, now)}",
+    "aud": lambda d, now: f"audience: expected {d.expected!r}, got {_show(d.found)}",
+    "iss": lambda d, now: (
+        f"issuer: expected {d.expected!r}, got "
+        + ("no iss claim" if d.found is None else _show(d.found))
+    ),
+    "required": lambda d, now: _missing(d),
+    "type": lambda d, now: f"claim type: {d.claim!r} must be {d.expected}, got {_show(d.found)}",
+    "cnf": lambda d, now: (
+        f"sender-constrained: cnf binds the token to a key ({_one_of(d.found) or 'empty'}), "
+        "so it needs its proof and cannot be used as a bearer token (RFC 9449 §7.1, RFC 8705 §3)"
+    ),
+    "value": lambda d, now: (
+        f"claim value: {d.claim!r} must be one of {_show(list(d.expected))}, got {_show(d.found)}"
+    ),
+    "validator": lambda d, now: f"rejected by the validator {d.expected} (it {d.found})",
+}
+
+
+def _reason(failure: TokenFailure, detail: FailureDetail, now: float) -> str:
+    """The detail the verifier handed over, in words."""
+    words = _FORMATS.get(detail.rule)
+    return str(failure.value) if words is None else words(detail, now)

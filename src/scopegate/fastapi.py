@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
 from starlette.requests import HTTPConnection
 
 from scopegate.asgi import token_from_scope
+from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
 from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
@@ -41,10 +42,13 @@ __all__ = [
     "BearerScheme",
     "CurrentToken",
     "ScopeDependency",
+    "TokenCheckDependency",
     "bearer_scheme",
     "current_token",
     "require_any_scope",
+    "require_claim",
     "require_scope",
+    "require_token",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,3 +208,64 @@ def require_scope(*scopes: str) -> ScopeDependency:
 def require_any_scope(*scopes: str) -> ScopeDependency:
     """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
     return ScopeDependency(ScopeRequirement.of(scopes, any_of=True))
+
+
+_TokenCheckFunction = Callable[[AccessToken | None], AccessToken]
+
+
+class _TokenCheck(_ScopeCheck):
+    """The decorator style's one dependency for ``require_claim`` and ``require_token``."""
+
+    def __init__(self, check: _TokenCheckFunction) -> None:
+        super().__init__(ScopeRequirement(()))
+        self._token_check = check
+
+    async def __call__(self, request: HTTPConnection) -> AccessToken:
+        return self._token_check(token_from_scope(request.scope))
+
+
+class TokenCheckDependency(ScopeDependency):
+    """A claim or token check usable as a FastAPI dependency and as a route decorator.
+
+    Build it with :func:`require_claim` or :func:`require_token`. It documents
+    the bearer scheme (no scopes) and answers 401 ``invalid_token`` when the
+    check fails, like the express peer's ``claimEquals``/``claimCheck``.
+    """
+
+    def __init__(self, check: _TokenCheckFunction, label: str) -> None:
+        super().__init__(ScopeRequirement(()))
+        self._token_check = check
+        self._decorator_check = _TokenCheck(check)
+        self._label = label
+
+    async def _check(self, request: HTTPConnection) -> AccessToken:
+        return self._token_check(token_from_scope(request.scope))
+
+    def __repr__(self) -> str:
+        return self._label
+
+
+def require_claim(name: str, *values: Any) -> TokenCheckDependency:
+    """Require claim ``name`` (not null) and, given ``values``, one of them.
+
+    401 without a token; 401 ``invalid_token`` when the claim is missing or not
+    accepted. Use as ``Security(require_claim("gty", "client-credentials"))`` or
+    as a decorator below ``@app.get(...)``.
+    """
+    accepted = tuple(values)
+    return TokenCheckDependency(
+        lambda token: enforce_claim(token, name, accepted),
+        f"require_claim({', '.join(map(repr, (name, *accepted)))})",
+    )
+
+
+def require_token(predicate: TokenPredicate) -> TokenCheckDependency:
+    """Require ``predicate(token)`` to be True; otherwise 401 ``invalid_token``.
+
+    For anything :func:`require_claim` cannot say, e.g.
+    ``require_token(lambda t: "admin" in t.claims.get("roles", []))``.
+    """
+    name = getattr(predicate, "__qualname__", repr(predicate))
+    return TokenCheckDependency(
+        lambda token: enforce_token(token, predicate), f"require_token({name})"
+    )

@@ -18,6 +18,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
     raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
 
 from scopegate.errors import BearerError, ErrorRenderer, status_line
+from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import BearerProtector, enforce_scopes
 from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings, env_name
@@ -36,7 +37,9 @@ __all__ = [
     "error_response",
     "get_current_token",
     "require_any_scope",
+    "require_claim",
     "require_scope",
+    "require_token",
     "settings_from_config",
 ]
 
@@ -125,6 +128,47 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate a view so it needs at least one of ``scopes``."""
     return _guard(ScopeRequirement.of(scopes, any_of=True))
+
+
+def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+
+    def decorator(view: F) -> F:
+        is_async = inspect.iscoroutinefunction(view)
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                enforce(get_current_token())
+            except BearerError as error:
+                return error_response(error, _protector())
+            if is_async:
+                return current_app.ensure_sync(view)(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def require_claim(name: str, *values: Any) -> Callable[[F], F]:
+    """Decorate a view so it needs claim ``name`` (and, given ``values``, one of them).
+
+    401 without a token; 401 ``invalid_token`` when the claim is missing or not
+    accepted (:func:`scopegate.guards.enforce_claim`).
+
+    Example:
+        >>> @app.get("/api/machines")
+        ... @require_claim("gty", "client-credentials")
+        ... def machines(): ...
+    """
+    accepted = tuple(values)
+    return _token_guard(lambda token: enforce_claim(token, name, accepted))
+
+
+def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
+    """Decorate a view so ``predicate(token)`` must be True (else 401 ``invalid_token``)."""
+    return _token_guard(lambda token: enforce_token(token, predicate))
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:

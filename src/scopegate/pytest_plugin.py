@@ -62,7 +62,7 @@ def _env_value(value: Any) -> str:
         return str(value.get_secret_value())
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, (list, dict)):  # claim_values is a JSON object in the environment
         return json.dumps(value)
     return str(value)
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
@@ -34,6 +34,7 @@ __all__ = [
     "HMAC_ALGORITHMS",
     "MIN_SECRET_BYTES",
     "SECRET_BYTES_NEEDED",
+    "TOKEN_PROFILES",
     "Settings",
     "env_name",
     "split_list",
@@ -45,6 +46,8 @@ HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 # RFC 7518 §3.2: a key of the same size as the hash output (256 bits for HS256) or larger.
 SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
 MIN_SECRET_BYTES = SECRET_BYTES_NEEDED["HS256"]
+# "default": what Auth0 issues by default; "rfc9068": RFC 9068 §2 and §4, enforced.
+TOKEN_PROFILES = ("default", "rfc9068")
 
 
 def env_name(setting: str) -> str:
@@ -131,6 +134,25 @@ class Settings(BaseSettings):
         description="Largest token (and Authorization header) accepted, in bytes.",
     )
 
+    token_profile: Literal["default", "rfc9068"] = Field(
+        default="default",
+        description=(
+            "`rfc9068` enforces the JWT access-token profile of RFC 9068: `typ` `at+jwt` and "
+            "`iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` required."
+        ),
+    )
+    required_claims: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Claims every token must carry (a list, or comma- or space-separated).",
+    )
+    claim_values: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description=(
+            "Claims that must equal one of the given strings, e.g. "
+            '`{"gty": ["client-credentials"]}` (a JSON object in the environment).'
+        ),
+    )
+
     cache_maxsize: int = Field(
         default=10_000,
         ge=0,
@@ -198,7 +220,7 @@ class Settings(BaseSettings):
             return (init_settings,)
         return (init_settings, env_settings, dotenv_settings, file_secret_settings)
 
-    @field_validator("algorithms", "scope_claims", "public_paths", mode="before")
+    @field_validator("algorithms", "scope_claims", "public_paths", "required_claims", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         return split_list(value)
@@ -230,6 +252,40 @@ class Settings(BaseSettings):
     def _check_scope_claims(cls, value: list[str]) -> list[str]:
         if not value or not all(name.strip() for name in value):
             raise ValueError("must name at least one claim")
+        return value
+
+    @field_validator("token_profile", mode="before")
+    @classmethod
+    def _fold_profile(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("required_claims")
+    @classmethod
+    def _check_required_claims(cls, value: list[str]) -> list[str]:
+        if not all(name.strip() for name in value):
+            raise ValueError("claim names must not be empty")
+        return list(dict.fromkeys(value))
+
+    @field_validator("claim_values", mode="before")
+    @classmethod
+    def _parse_claim_values(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError(
+                    'must be a JSON object, e.g. {"gty": ["client-credentials"]}'
+                ) from None
+        return value
+
+    @field_validator("claim_values")
+    @classmethod
+    def _check_claim_values(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, allowed in value.items():
+            if not name.strip():
+                raise ValueError("claim names must not be empty")
+            if not allowed:
+                raise ValueError(f"{name!r} needs at least one accepted value")
         return value
 
     @field_validator("realm")

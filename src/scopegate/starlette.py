@@ -16,11 +16,18 @@ from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
 from scopegate.asgi import token_from_scope
+from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
 from scopegate.protector import enforce_scopes
 from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
-__all__ = ["current_token", "require_any_scope", "require_scope"]
+__all__ = [
+    "current_token",
+    "require_any_scope",
+    "require_claim",
+    "require_scope",
+    "require_token",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,3 +85,45 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
     return _guard(ScopeRequirement.of(scopes, any_of=True))
+
+
+def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+
+    def decorator(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                enforce(token_from_scope(_connection(args, kwargs).scope))
+                return await func(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            enforce(token_from_scope(_connection(args, kwargs).scope))
+            return func(*args, **kwargs)
+
+        return sync_wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def require_claim(name: str, *values: Any) -> Callable[[F], F]:
+    """Decorate an endpoint so it needs claim ``name`` (and, given ``values``, one of them).
+
+    401 without a token; 401 ``invalid_token`` when the claim is missing or not
+    accepted (:func:`scopegate.guards.enforce_claim`).
+
+    Example:
+        >>> @require_claim("gty", "client-credentials")
+        ... async def machines_only(request: Request) -> Response: ...
+    """
+    accepted = tuple(values)
+    return _token_guard(lambda token: enforce_claim(token, name, accepted))
+
+
+def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
+    """Decorate an endpoint so ``predicate(token)`` must be True (else 401 ``invalid_token``)."""
+    return _token_guard(lambda token: enforce_token(token, predicate))

@@ -80,13 +80,16 @@ def mint_token(
     secret: str | bytes | None = None,
     algorithm: str | None = None,
     headers: dict[str, Any] | None = None,
+    profile: str | None = None,
     **claims: Any,
 ) -> str:
     """A signed access token that a verifier built from ``settings`` accepts.
 
     The claims are those of a client-credentials grant: ``iss`` (when the
     settings name an issuer), ``sub``, ``aud``, ``iat``, ``exp``, ``azp``,
-    ``scope`` (when any scope is given) and ``gty``.
+    ``scope`` (when any scope is given) and ``gty``. The ``rfc9068`` profile
+    (RFC 9068 §2, Auth0's "RFC 9068" token dialect) adds ``typ: at+jwt`` to the
+    header and ``client_id`` and a random ``jti`` to the claims.
 
     Args:
         settings: the API's settings; None reads them from ``SCOPEGATE_*`` and ``.env``.
@@ -96,7 +99,9 @@ def mint_token(
         now: the issue time (seconds since the epoch); the current time when None.
         secret: sign with this key instead of the settings' secret.
         algorithm: sign with this algorithm instead of the first allowed one.
-        headers: extra JOSE header parameters (``typ``, ``kid``, ``crit``...).
+        headers: extra JOSE header parameters (``typ``, ``kid``, ``crit``...);
+            ``typ: None`` leaves ``typ`` out.
+        profile: ``default`` or ``rfc9068``; None follows ``settings.token_profile``.
         **claims: claims to add or replace; a claim given as None is removed.
 
     Raises:
@@ -119,10 +124,18 @@ def mint_token(
         "scope": _scope_claim(scopes),
         "gty": "client-credentials",
     }
+    header: dict[str, Any] = {}
+    if (profile or settings.token_profile) == "rfc9068":
+        header["typ"] = "at+jwt"
+        payload["client_id"] = payload["azp"]
+        payload["jti"] = secrets.token_urlsafe(16)
+    elif profile not in (None, "default"):
+        raise ValueError(f"unknown token profile {profile!r}; use default or rfc9068")
+    header.update(headers or {})
     payload.update(claims)
     payload = {name: value for name, value in payload.items() if value is not None}
     key = settings.secret_bytes if secret is None else secret
-    return jwt.encode(payload, key, algorithm=algorithm or settings.algorithms[0], headers=headers)
+    return jwt.encode(payload, key, algorithm=algorithm or settings.algorithms[0], headers=header)
 
 
 def bearer(token: str) -> dict[str, str]:

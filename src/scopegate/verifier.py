@@ -1,35 +1,42 @@
-"""Token verification: signature and header with PyJWT, then the claim rules.
+"""Token verification: the compact JWS read exactly, the signature with PyJWT, then the claim rules.
 
-This is the one module that calls PyJWT and the one function that catches its
-errors: whatever the input, :meth:`TokenVerifier.verify` returns an
+:mod:`scopegate.jws` splits and decodes the token (canonical base64url, strict
+UTF-8 JSON), :mod:`scopegate.claims` owns the header and claim rules, and
+PyJWT's algorithm classes do the cryptography. This is the one module that
+calls PyJWT and :meth:`TokenVerifier._verify_signature` the one place that
+catches its errors: whatever the input, :meth:`TokenVerifier.verify` returns an
 :class:`~scopegate.token.AccessToken` or raises
 :class:`~scopegate.errors.InvalidTokenError`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from jwt.algorithms import HMACAlgorithm
-from jwt.exceptions import InvalidAlgorithmError, InvalidSignatureError, PyJWTError
-from jwt.utils import base64url_decode
+from jwt.exceptions import PyJWTError
 
 from scopegate.cache import TokenCache
-from scopegate.claims import build_access_token, check_header
-from scopegate.errors import InvalidTokenError, TokenFailure
-from scopegate.settings import HMAC_ALGORITHMS, Settings, env_name
+from scopegate.claims import Validator, build_access_token, check_header, run_validator
+from scopegate.errors import ConfigurationError, FailureDetail, InvalidTokenError, TokenFailure
+from scopegate.jws import load_object, split_compact
+from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
 
 __all__ = ["Clock", "TokenVerifier"]
 
 Clock = Callable[[], float]
 logger = logging.getLogger("scopegate")
+
+_HASHES = {
+    "HS256": HMACAlgorithm.SHA256,
+    "HS384": HMACAlgorithm.SHA384,
+    "HS512": HMACAlgorithm.SHA512,
+}
 
 
 class TokenVerifier:
@@ -41,20 +48,34 @@ class TokenVerifier:
     nothing in a token's header chooses a key or an algorithm, and ``kid``,
     ``jku``, ``jwk`` and ``x5u`` are never looked up.
 
+    Args:
+        settings: what the API accepts.
+        clock: the current time, in seconds since the epoch.
+        validators: application checks run on the verified claims of every
+            token (after scopegate's own rules, before caching); each returns
+            True to accept. Anything else rejects the token with 401
+            ``invalid_token`` ("The access token is not accepted by this resource").
+
     Example:
-        >>> verifier = TokenVerifier(Settings())
+        >>> verifier = TokenVerifier(Settings(), validators=[lambda c: c.get("org") == "acme"])
         >>> verifier.verify(token).scopes
         frozenset({'sample-scope'})
     """
 
-    def __init__(self, settings: Settings, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = time.time,
+        validators: Iterable[Validator] = (),
+    ) -> None:
         self.settings = settings
         self.clock = clock
-        self._key = settings.secret_bytes
-        self._algorithms = list(settings.algorithms)
-        self._jws = jwt.PyJWS(algorithms=[])
-        for name in HMAC_ALGORITHMS:
-            self._jws.register_algorithm(name, _hmac(name, quiet=settings.secret_is_weak))
+        self._profile = settings.token_profile
+        self.validators: tuple[Validator, ...] = tuple(validators)
+        self._algorithms = {name: HMACAlgorithm(_HASHES[name]) for name in settings.algorithms}
+        self._allowed = tuple(settings.algorithms)
+        self._keys = _prepared_keys(self._algorithms, settings.secret_bytes)
         if settings.secret_is_weak:
             logger.warning(
                 "scopegate: the signing secret is shorter than RFC 7518 section 3.2 allows "
@@ -75,37 +96,60 @@ class TokenVerifier:
             InvalidTokenError: for anything wrong with the token, whatever the input.
         """
         if not isinstance(token, str) or not token:
-            raise InvalidTokenError(TokenFailure.MALFORMED)
+            raise InvalidTokenError(TokenFailure.MALFORMED, detail=FailureDetail("empty"))
         cache = self.cache
         if cache is not None and (cached := cache.get(token)) is not None:
             return cached
         if len(token) > self.settings.max_token_bytes:
-            raise InvalidTokenError(TokenFailure.TOO_LARGE)
-        if "=" in token:
-            # RFC 7515 §2: base64url without padding. Lenient decoding would let
-            # "sig=" verify like "sig", so one token could have many spellings.
-            raise InvalidTokenError(TokenFailure.MALFORMED)
+            raise InvalidTokenError(
+                TokenFailure.TOO_LARGE,
+                detail=FailureDetail("size", None, self.settings.max_token_bytes, len(token)),
+            )
         claims = self._decode(token)
         access = build_access_token(claims, self.settings, self.clock())
+        for validator in self.validators:
+            run_validator(validator, access.claims)
         if cache is not None:
             cache.put(token, access, access.expires_at.timestamp())
         return access
 
     def _decode(self, token: str) -> dict[str, Any]:
-        """Check the header and the signature; return the payload object."""
+        """Check the serialization, the header and the signature; return the payload object."""
+        jws = split_compact(token)
+        header = jws.header
+        check_header(header, self._profile)
+        alg = header.get("alg")
+        algorithm = self._algorithms.get(alg) if isinstance(alg, str) else None
+        if algorithm is None or not isinstance(alg, str):
+            raise InvalidTokenError(
+                TokenFailure.ALGORITHM,
+                detail=FailureDetail("alg", "alg", self._allowed, alg),
+            )
+        key = self._key_for(header, alg)
+        self._verify_signature(algorithm, jws.signing_input, key, jws.signature)
+        return load_object(jws.payload)
+
+    def _key_for(self, header: Mapping[str, Any], alg: str) -> bytes:
+        """The key that verifies a token with this header and (allowed) algorithm.
+
+        Today the configured signing secret, whatever the header says: ``kid``
+        and friends choose nothing.
+        """
+        return self._keys[alg]
+
+    @staticmethod
+    def _verify_signature(
+        algorithm: HMACAlgorithm, signing_input: bytes, key: bytes, signature: bytes
+    ) -> None:
+        """The one place PyJWT is called on a token, and its errors caught."""
         try:
-            decoded = self._jws.decode_complete(token, self._key, algorithms=self._algorithms)
-            check_header(decoded["header"])
-            claims = json.loads(decoded["payload"])
-        except (PyJWTError, ValueError, TypeError, RecursionError) as exc:
-            # Bad base64, bad JSON (including nesting too deep to parse), bad
-            # segments, algorithms, signatures and key problems. PyJWT refuses
-            # crit and b64 itself, so our header rules run first to name those.
-            _check_unverified_header(token)
-            raise InvalidTokenError(_failure_of(exc)) from exc
-        if not isinstance(claims, dict):
-            raise InvalidTokenError(TokenFailure.MALFORMED)
-        return claims
+            verified = algorithm.verify(signing_input, key, signature)
+        except (PyJWTError, ValueError, TypeError) as exc:
+            raise InvalidTokenError(
+                TokenFailure.SIGNATURE, detail=FailureDetail("signature")
+            ) from exc
+        if not verified:
+            raise InvalidTokenError(TokenFailure.SIGNATURE, detail=FailureDetail("signature"))
 
 
 def _warn_about_issuer(issuer: str | None) -> None:
@@ -123,36 +167,17 @@ def _warn_about_issuer(issuer: str | None) -> None:
         )
 
 
-def _failure_of(exc: Exception) -> TokenFailure:
-    if isinstance(exc, InvalidAlgorithmError):
-        return TokenFailure.ALGORITHM
-    if isinstance(exc, InvalidSignatureError):
-        return TokenFailure.SIGNATURE
-    return TokenFailure.MALFORMED
+def _prepared_keys(algorithms: Mapping[str, HMACAlgorithm], secret: bytes) -> dict[str, bytes]:
+    """Each algorithm's key, prepared once rather than per token.
 
-
-def _check_unverified_header(token: str) -> None:
-    """Apply the header rules to a header PyJWT refused, if it can be read at all."""
-    try:
-        header = json.loads(base64url_decode(token.partition(".")[0]))
-    except (ValueError, TypeError, RecursionError):
-        return
-    check_header(header)
-
-
-class _QuietHMAC(HMACAlgorithm):
-    """HMAC that does not warn about the key length on every token.
-
-    Used only when ``allow_weak_secret`` accepted a short secret: the choice
-    was made in settings and is logged once, at construction.
+    PyJWT refuses an HMAC secret that looks like a PEM, DER or JWK key (the
+    algorithm-confusion defence); that is a configuration problem, so it stops
+    the app at start-up instead of failing every request.
     """
-
-    def check_key_length(self, key: bytes) -> str | None:
-        return None
-
-
-def _hmac(name: str, *, quiet: bool) -> HMACAlgorithm:
-    hash_alg = {"HS256": HMACAlgorithm.SHA256, "HS384": HMACAlgorithm.SHA384}.get(
-        name, HMACAlgorithm.SHA512
-    )
-    return _QuietHMAC(hash_alg) if quiet else HMACAlgorithm(hash_alg)
+    try:
+        return {name: algorithm.prepare_key(secret) for name, algorithm in algorithms.items()}
+    except PyJWTError:
+        raise ConfigurationError(
+            f"Invalid scopegate settings:\n  signing_secret ({env_name('signing_secret')}): "
+            "looks like an asymmetric key or a JWK, not an HMAC secret"
+        ) from None

@@ -4,7 +4,9 @@ Routes: ``/api/public`` (public path), ``/api/private`` (any valid token, the
 middleware alone), ``/api/private-scoped`` (``sample-scope``), ``/api/any``
 (``admin`` or ``sample-scope``), ``/api/multi`` (``sample-scope`` and
 ``other-scope`` from one string), ``/api/whoami`` (the token, or nulls when
-anonymous) and the websocket ``/ws`` (``sample-scope``).
+anonymous), ``/api/claim`` (claim ``gty`` is ``client-credentials``: ``require_claim``),
+``/api/check`` (the token's client is ``CLIENT_ID``: ``require_token``) and the
+websocket ``/ws`` (``sample-scope``).
 
 Route annotations name module-level objects only: with postponed annotations
 FastAPI resolves them in this module's globals, and an unresolvable one
@@ -25,16 +27,46 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
-from scopegate import AccessToken, Settings
+from conftest import CLIENT_ID
+from scopegate import AccessToken, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.fastapi import CurrentToken
 from scopegate.fastapi import require_any_scope as fastapi_any_scope
+from scopegate.fastapi import require_claim as fastapi_claim
 from scopegate.fastapi import require_scope as fastapi_scope
-from scopegate.starlette import current_token, require_any_scope, require_scope
+from scopegate.fastapi import require_token as fastapi_check
+from scopegate.starlette import (
+    current_token,
+    require_any_scope,
+    require_claim,
+    require_scope,
+    require_token,
+)
 
-__all__ = ["PUBLIC_PATHS", "STYLES", "build_app"]
+__all__ = ["PUBLIC_PATHS", "REVOKED_JTI", "STYLES", "VALIDATORS", "build_app", "from_our_client"]
 
 PUBLIC_PATHS = ("/api/public", "/docs", "/openapi.json")
+
+
+REVOKED_JTI = "revoked-jti-0001"
+
+
+def not_revoked(claims: Any) -> bool:
+    """The application's verifier-level validator in ``validated`` cases: a deny-list of jti."""
+    return bool(claims.get("jti") != REVOKED_JTI)
+
+
+VALIDATORS = (not_revoked,)
+
+
+def verifier_for(settings: Settings, validated: bool) -> TokenVerifier | None:
+    """A verifier with :data:`VALIDATORS` for a ``validated`` case; None builds the default."""
+    return TokenVerifier(settings, validators=VALIDATORS) if validated else None
+
+
+def from_our_client(token: AccessToken) -> bool:
+    """The ``require_token`` predicate of ``/api/check``."""
+    return token.client_id == CLIENT_ID
 
 
 def _identity(token: AccessToken | None) -> dict[str, Any]:
@@ -73,6 +105,15 @@ def _fastapi_security(middleware: list[Middleware]) -> FastAPI:
     @app.get("/api/multi", dependencies=[Security(fastapi_scope("sample-scope other-scope"))])
     def multi() -> dict[str, str]:
         return {"route": "multi"}
+
+    @app.get("/api/claim", dependencies=[Security(fastapi_claim("gty", "client-credentials"))])
+    async def claim() -> dict[str, str]:
+        return {"route": "claim"}
+
+    @app.get("/api/check")
+    def check(token: Annotated[AccessToken, Security(fastapi_check(from_our_client))]) -> Any:
+        assert token.client_id == CLIENT_ID
+        return {"route": "check"}
 
     @app.get("/api/whoami")
     async def whoami(token: CurrentToken) -> dict[str, Any]:
@@ -118,6 +159,16 @@ def _fastapi_decorator(middleware: list[Middleware]) -> FastAPI:
     def multi() -> dict[str, str]:
         return {"route": "multi"}
 
+    @app.get("/api/claim")
+    @fastapi_claim("gty", "client-credentials")
+    def claim() -> dict[str, str]:
+        return {"route": "claim"}
+
+    @app.get("/api/check")
+    @fastapi_check(from_our_client)
+    async def check(request: Request) -> dict[str, str]:
+        return {"route": "check"}
+
     @app.get("/api/whoami")
     async def whoami(token: CurrentToken) -> dict[str, Any]:
         return _identity(token)
@@ -161,6 +212,8 @@ def _starlette(middleware: list[Middleware]) -> Starlette:
         Route("/api/any", require_any_scope("admin", "sample-scope")(route("any"))),
         Route("/api/multi", multi),
         Route("/api/whoami", whoami),
+        Route("/api/claim", require_claim("gty", "client-credentials")(route("claim"))),
+        Route("/api/check", require_token(from_our_client)(route("check"))),
         WebSocketRoute("/ws", ws),
     ]
     return Starlette(routes=routes, middleware=middleware)
@@ -179,6 +232,7 @@ def build_app(
     *,
     auth_required: bool = True,
     allow_query_token: bool = False,
+    validated: bool = False,
 ) -> ASGIApp:
     """The ``style`` app behind :class:`BearerAuthMiddleware` configured as asked."""
     middleware = [
@@ -188,6 +242,7 @@ def build_app(
             public_paths=list(PUBLIC_PATHS),
             auth_required=auth_required,
             allow_query_token=allow_query_token,
+            verifier=verifier_for(settings, validated),
         )
     ]
     return STYLES[style](middleware)

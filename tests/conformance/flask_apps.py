@@ -27,11 +27,14 @@ from scopegate.flask import (
     current_token,
     get_current_token,
     require_any_scope,
+    require_claim,
     require_scope,
+    require_token,
+    settings_from_config,
 )
 from scopegate.wsgi import BearerAuthMiddleware
 
-from .apps import PUBLIC_PATHS
+from .apps import PUBLIC_PATHS, from_our_client, verifier_for
 
 __all__ = ["FLASK_STYLES", "build_flask_app"]
 
@@ -83,6 +86,19 @@ def _middleware_routes(app: Flask) -> None:
     def whoami() -> ResponseReturnValue:
         return jsonify(identity(current_token))
 
+    @app.get("/api/claim")
+    @require_claim("gty", "client-credentials")
+    async def claim() -> ResponseReturnValue:
+        return {"route": "claim"}
+
+    class Check(MethodView):
+        decorators = [require_token(from_our_client)]  # noqa: RUF012 - Flask's API
+
+        def get(self) -> ResponseReturnValue:
+            return {"route": "check"}
+
+    app.add_url_rule("/api/check", view_func=Check.as_view("check"))
+
 
 def _extension_routes(app: Flask) -> None:
     """Every route on a Blueprint; a guarded async ``MethodView`` method; async ``whoami``."""
@@ -117,10 +133,22 @@ def _extension_routes(app: Flask) -> None:
     async def whoami() -> ResponseReturnValue:
         return identity(get_current_token())
 
+    @api.get("/api/claim")
+    @require_claim("gty", "client-credentials")
+    def claim() -> ResponseReturnValue:
+        return {"route": "claim"}
+
+    @api.get("/api/check")
+    @require_token(from_our_client)
+    async def check() -> ResponseReturnValue:
+        return {"route": "check"}
+
     app.register_blueprint(api)
 
 
-def _flask_middleware(settings: Settings, *, auth_required: bool, allow_query_token: bool) -> Flask:
+def _flask_middleware(
+    settings: Settings, *, auth_required: bool, allow_query_token: bool, validated: bool
+) -> Flask:
     app = Flask(__name__)
     _middleware_routes(app)
     app.wsgi_app = BearerAuthMiddleware(  # type: ignore[method-assign]
@@ -129,23 +157,32 @@ def _flask_middleware(settings: Settings, *, auth_required: bool, allow_query_to
         public_paths=PUBLIC_PATHS,
         auth_required=auth_required,
         allow_query_token=allow_query_token,
+        verifier=verifier_for(settings, validated),
     )
     return app
 
 
-def _flask_extension(settings: Settings, *, auth_required: bool, allow_query_token: bool) -> Flask:
+def _flask_extension(
+    settings: Settings, *, auth_required: bool, allow_query_token: bool, validated: bool
+) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SCOPEGATE_SIGNING_SECRET=settings.signing_secret.get_secret_value(),
         SCOPEGATE_IDENTIFIER=settings.identifier,
         SCOPEGATE_ISSUER=settings.issuer,
+        # The token rules as Python values in app.config, through the same validation.
+        SCOPEGATE_TOKEN_PROFILE=settings.token_profile,
+        SCOPEGATE_REQUIRED_CLAIMS=settings.required_claims,
+        SCOPEGATE_CLAIM_VALUES=settings.claim_values,
         SCOPEGATE_AUTH_REQUIRED=auth_required,
         SCOPEGATE_PUBLIC_PATHS=list(PUBLIC_PATHS),
         SCOPEGATE_ALLOW_QUERY_TOKEN=allow_query_token,
     )
     _extension_routes(app)
-    # The factory pattern: the extension is created first, bound in init_app.
-    extension = ScopeGate()
+    # The factory pattern: the extension is created first, bound in init_app. A
+    # verifier with validators is built from the same app.config.
+    verifier = verifier_for(settings_from_config(app.config), True) if validated else None
+    extension = ScopeGate(verifier=verifier)
     extension.init_app(app)
     return app
 
@@ -162,8 +199,12 @@ def build_flask_app(
     *,
     auth_required: bool = True,
     allow_query_token: bool = False,
+    validated: bool = False,
 ) -> Flask:
     """The ``style`` Flask app, configured as :func:`conformance.apps.build_app` configures its."""
     return FLASK_STYLES[style](
-        settings, auth_required=auth_required, allow_query_token=allow_query_token
+        settings,
+        auth_required=auth_required,
+        allow_query_token=allow_query_token,
+        validated=validated,
     )

@@ -50,6 +50,8 @@ ROUTE_BODIES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "/api/private-scoped": {"route": "private-scoped"},
         "/api/any": {"route": "any"},
         "/api/multi": {"route": "multi"},
+        "/api/claim": {"route": "claim"},
+        "/api/check": {"route": "check"},
     }
 )
 IDENTITY: Mapping[str, Any] = MappingProxyType(
@@ -87,11 +89,25 @@ class Case:
     body: Mapping[str, Any] | None = None
     auth_required: bool = True
     allow_query_token: bool = False
+    settings: tuple[tuple[str, Any], ...] = ()
+    validated: bool = False
 
     @property
     def options(self) -> dict[str, bool]:
-        """Keyword arguments of the app factory this case needs."""
-        return {"auth_required": self.auth_required, "allow_query_token": self.allow_query_token}
+        """Keyword arguments of the app factory this case needs.
+
+        ``validated`` (only when set) asks for a verifier with the application
+        validator of :data:`conformance.apps.VALIDATORS`.
+        """
+        options = {"auth_required": self.auth_required, "allow_query_token": self.allow_query_token}
+        if self.validated:
+            options["validated"] = True
+        return options
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """Settings this case changes from the suite's (``token_profile``, ``claim_values``...)."""
+        return dict(self.settings)
 
     def build_headers(self) -> list[tuple[str, str]]:
         return _realize(self.headers)

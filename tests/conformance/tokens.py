@@ -23,6 +23,9 @@ __all__ = [
     "forged",
     "header_and_payload",
     "relative",
+    "respelled",
+    "spliced",
+    "standard_alphabet",
     "tampered",
     "valid",
 ]
@@ -93,3 +96,63 @@ def tampered(**claims: Any) -> Token:
 def header_and_payload() -> str:
     """A valid token with its signature segment cut off: two segments."""
     return mint().rpartition(".")[0]
+
+
+def _signed(header: bytes, payload: bytes) -> str:
+    signing_input = f"{_b64url(header)}.{_b64url(payload)}"
+    mac = hmac.new(SECRET.encode("utf-8"), signing_input.encode("ascii"), hashlib.sha256)
+    return f"{signing_input}.{_b64url(mac.digest())}"
+
+
+def spliced(
+    members: str = "",
+    *,
+    header: str = '{"alg":"HS256","typ":"JWT"}',
+    encoding: str = "utf-8",
+    prefix: bytes = b"",
+    **claims: Any,
+) -> Token:
+    """A correctly signed token built from raw bytes, for what no JSON library writes.
+
+    The payload is the valid claims (with ``claims`` applied) as JSON text with
+    ``members`` (raw JSON text such as ``"exp":NaN``) spliced in before the
+    closing brace, encoded as ``encoding`` after ``prefix`` (a byte order mark);
+    ``header`` is the header's JSON text, encoded the same way.
+    """
+
+    def build() -> str:
+        text = json.dumps(make_claims(**claims), separators=(",", ":"))
+        if members:
+            text = f"{text[:-1]},{members}}}"
+        return _signed(header.encode(encoding), prefix + text.encode(encoding))
+
+    return build
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def respelled(token: Token, segment: int) -> Token:
+    """``token`` with a non-zero padding bit in segment ``segment``: the same bytes, spelled anew.
+
+    The segment's length must not be a multiple of 4 (then it has no padding bits).
+    """
+
+    def build() -> str:
+        parts = token().split(".")
+        text = parts[segment]
+        assert len(text) % 4 in (2, 3), "no padding bits to set"
+        parts[segment] = text[:-1] + _ALPHABET[_ALPHABET.index(text[-1]) | 1]
+        return ".".join(parts)
+
+    return build
+
+
+def standard_alphabet() -> str:
+    """A valid token whose signature is spelled in the standard alphabet (``+`` and ``/``)."""
+    for attempt in range(1000):
+        token = mint(jti=f"standard-{attempt}")
+        head, _, signature = token.rpartition(".")
+        if "-" in signature or "_" in signature:
+            return f"{head}.{signature.replace('-', '+').replace('_', '/')}"
+    raise AssertionError("no signature with - or _ in 1000 tries")  # pragma: no cover

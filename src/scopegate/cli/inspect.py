@@ -38,7 +38,9 @@ def add_parser(subparsers: Any) -> None:
         description="Print a token's header and claims (decoded without verification, "
         "times also as UTC), then the verdict of a verifier built from the configured "
         "SCOPEGATE_* settings: VALID with the granted scopes, or INVALID with the rule the "
-        "token broke (signature, audience, issuer, expiry, not-before, algorithm...). "
+        "token broke (signature, audience, issuer, expiry, not-before, algorithm, exact JSON, "
+        "claim types, cnf binding, the token profile, required claims and claim values), "
+        "with the claim and the values involved. "
         "Exit status: 0 valid, 1 invalid, 2 usage or configuration error.",
     )
     parser.add_argument(
@@ -100,6 +102,18 @@ def _dash() -> str:
     return "\u2014"
 
 
+def _claim_rules(settings: Settings) -> list[str]:
+    """The claim settings beyond the defaults, so a reader sees what the verdict applied."""
+    rules = []
+    if settings.token_profile != "default":  # noqa: S105 - a profile name
+        rules.append(f"token profile {settings.token_profile}")
+    if settings.required_claims:
+        rules.append("required claims " + ", ".join(settings.required_claims))
+    for name, accepted in settings.claim_values.items():
+        rules.append(f"{name} one of {', '.join(map(repr, accepted))}")
+    return ["Also required: " + "; ".join(rules)] if rules else []
+
+
 def render(report: Report, settings: Settings) -> str:
     """The human-readable report: header, claims, what was checked, then the verdict."""
     verdict = f"{'VALID' if report.valid else 'INVALID'} {_dash()} {report.reason}"
@@ -113,6 +127,7 @@ def render(report: Report, settings: Settings) -> str:
         f"Checked against: audience {settings.identifier!r}, issuer {issuer}, "
         f"algorithms {', '.join(settings.algorithms)}, leeway {settings.leeway:g}s, "
         f"at {format_time(now)}",
+        *_claim_rules(settings),
         verdict,
     ]
     return "\n".join(lines)
