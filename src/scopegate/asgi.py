@@ -134,6 +134,9 @@ class BearerAuthMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._prefetch_on_startup(receive), send)
+            return
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -146,13 +149,26 @@ class BearerAuthMiddleware:
             query: list[str] = []
             if protector.allow_query_token:
                 query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
-            token = protector.authenticate(_header_values(scope, b"authorization"), query)
+            token = await protector.authenticate_async(
+                _header_values(scope, b"authorization"), query
+            )
         except BearerError as error:
             await render_error(scope, send, error, protector)
             return
         scope["auth"] = TokenCredentials(token)
         scope["user"] = TokenUser(token) if token is not None else UnauthenticatedUser()
         await self._call_app(scope, receive, send)
+
+    def _prefetch_on_startup(self, receive: Receive) -> Receive:
+        """Fetch the signing keys when the server starts, before the app's own startup."""
+
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.protector.prefetch()
+            return message
+
+        return wrapped
 
     async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app; render a :class:`BearerError` a route guard raised before responding."""

@@ -8,7 +8,9 @@ ASGI and WSGI middlewares only translate its answer to their protocol.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qs
 
@@ -20,6 +22,7 @@ from scopegate.errors import (
     InvalidTokenError,
     MissingTokenError,
 )
+from scopegate.keysource import KeyRefreshNeeded
 from scopegate.scopes import check_scopes
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -70,6 +73,8 @@ class BearerProtector:
         self._renderer = error_renderer
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = self.settings.max_token_bytes + 64
+        self._keys = verifier.key_source
+        self._background: set[asyncio.Task[None]] = set()
 
     def render(self, error: BearerError) -> ErrorResponse:
         """The response that rejects a request with ``error``."""
@@ -92,16 +97,69 @@ class BearerProtector:
     ) -> AccessToken | None:
         """The verified token of a request, or None for an allowed anonymous request.
 
+        Blocking: when the signing keys must be fetched first (a key source, a
+        ``kid`` not seen yet) the fetch runs in this thread, one at a time per
+        source. ASGI code calls :meth:`authenticate_async` instead.
+
         Raises:
             BearerError: the request must be rejected with this error.
         """
+        try:
+            access = self._authenticate(authorization, query_tokens)
+        except KeyRefreshNeeded as signal:
+            signal.source.refresh_sync()
+            access = self._authenticate(authorization, query_tokens, retried=True)
+        keys = self._keys
+        if keys is not None and keys.refresh_due():
+            threading.Thread(target=keys.refresh_sync, kwargs={"wait": False}, daemon=True).start()
+        return access
+
+    async def authenticate_async(
+        self, authorization: Sequence[str], query_tokens: Sequence[str] = ()
+    ) -> AccessToken | None:
+        """:meth:`authenticate` for an event loop: a key fetch is awaited, never blocking.
+
+        Concurrent requests that need the same keys share one fetch; a stale key
+        set is refreshed in the background while requests keep being served.
+
+        Raises:
+            BearerError: the request must be rejected with this error.
+        """
+        try:
+            access = self._authenticate(authorization, query_tokens)
+        except KeyRefreshNeeded as signal:
+            await signal.source.refresh_async()
+            access = self._authenticate(authorization, query_tokens, retried=True)
+        keys = self._keys
+        if keys is not None and keys.refresh_due():
+            task = asyncio.get_running_loop().create_task(keys.refresh_async())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return access
+
+    async def prefetch(self) -> None:
+        """Fetch the signing keys ahead of the first request (ASGI lifespan startup).
+
+        Nothing to do without a key source; a failure is logged, never raised.
+        """
+        if self._keys is not None:
+            await self._keys.prefetch()
+
+    def _authenticate(
+        self, authorization: Sequence[str], query_tokens: Sequence[str], *, retried: bool = False
+    ) -> AccessToken | None:
         try:
             token = extract_token(authorization, query_tokens, max_length=self._max_header)
             if token is None:
                 if self.auth_required:
                     raise MissingTokenError()
                 return None
-            return self.verifier.verify(token)
+            if not retried:
+                return self.verifier.verify(token)
+            try:
+                return self.verifier.verify(token)
+            except KeyRefreshNeeded as signal:  # refreshed already: no key for this token
+                raise signal.source.settle() from None
         except BearerError as error:
             if logger.isEnabledFor(logging.DEBUG):
                 failure = error.failure if isinstance(error, InvalidTokenError) else None

@@ -22,6 +22,7 @@ from jwt.utils import base64url_decode
 from scopegate.cache import TokenCache
 from scopegate.claims import build_access_token, check_header
 from scopegate.errors import InvalidTokenError, TokenFailure
+from scopegate.keysource import KeySource
 from scopegate.settings import HMAC_ALGORITHMS, Settings, env_name
 from scopegate.token import AccessToken
 
@@ -54,6 +55,16 @@ class TokenVerifier:
         self._jws = jwt.PyJWS(algorithms=[])
         for name in HMAC_ALGORITHMS:
             self._jws.register_algorithm(name, _hmac(name, quiet=settings.secret_is_weak))
+        self.key_source: KeySource | None = None
+        self._asymmetric = frozenset(settings.asymmetric_algorithms)
+        if self._asymmetric:
+            # Imported here: the jwks extra is needed only when a public key is configured.
+            from scopegate.jwk import algorithm_object
+            from scopegate.jwks import key_source
+
+            self.key_source = key_source(settings)
+            for name in self._asymmetric:
+                self._jws.register_algorithm(name, algorithm_object(name))
         if settings.secret_is_weak:
             logger.warning(
                 "scopegate: the signing secret is shorter than RFC 7518 section 3.2 allows "
@@ -92,7 +103,8 @@ class TokenVerifier:
     def _decode(self, token: str) -> dict[str, Any]:
         """Check the header and the signature; return the payload object."""
         try:
-            decoded = self._jws.decode_complete(token, self._key, algorithms=self._algorithms)
+            key = self._key_for(self._jws.get_unverified_header(token))
+            decoded = self._jws.decode_complete(token, key, algorithms=self._algorithms)
             check_header(decoded["header"])
             claims = json.loads(decoded["payload"])
         except (PyJWTError, ValueError, TypeError, RecursionError) as exc:
@@ -104,6 +116,19 @@ class TokenVerifier:
         if not isinstance(claims, dict):
             raise InvalidTokenError(TokenFailure.MALFORMED)
         return claims
+
+    def _key_for(self, header: dict[str, Any]) -> Any:
+        """The key that verifies a token with this header: the secret, or a public key.
+
+        An HMAC algorithm only ever gets the signing secret and an asymmetric one
+        only a key of the key source, so a public key is never an HMAC secret.
+        Raises what the key source raises (see :class:`~scopegate.keysource.KeySource`).
+        """
+        alg = header.get("alg")
+        if self.key_source is None or alg not in self._asymmetric:
+            return self._key  # PyJWS refuses an algorithm that is not allowed
+        check_header(header)
+        return self.key_source.key_for(header, alg)
 
 
 def _failure_of(exc: Exception) -> TokenFailure:
