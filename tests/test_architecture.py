@@ -103,7 +103,8 @@ def test_core_imports_no_framework_and_no_adapter(module: str) -> None:
         pytest.param(
             "cryptography",
             "identifier='a', jwks_uri='https://tenant.example/.well-known/jwks.json'",
-            "MissingExtraError | scopegate: RS256 needs cryptography: pip install 'scopegate[jwks]'",
+            "MissingExtraError | scopegate: RS256 needs cryptography: "
+            "pip install 'scopegate[jwks]'",
             id="cryptography",
         ),
         pytest.param(

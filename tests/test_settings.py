@@ -28,11 +28,14 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return isolate(monkeypatch, tmp_path)
 
 
+NO_KEY = (
+    "is required, unless tokens are verified with a public key from SCOPEGATE_JWKS_URI, "
+    "SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)"
+)
 MISCONFIGURATIONS = [
     pytest.param(
         {"identifier": IDENTIFIER},
-        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required, unless tokens are verified with a public key from SCOPEGATE_JWKS_URI, "
-        "SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)",
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): " + NO_KEY,
         id="missing-secret",
     ),
     pytest.param(
@@ -43,8 +46,7 @@ MISCONFIGURATIONS = [
     pytest.param(
         {},
         "identifier (SCOPEGATE_IDENTIFIER): is required\n"
-        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required, unless tokens are verified with a public key from SCOPEGATE_JWKS_URI, "
-        "SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)",
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): " + NO_KEY,
         id="missing-both",
     ),
     pytest.param(
