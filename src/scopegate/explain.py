@@ -22,8 +22,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from scopegate.claims import ACCEPTED_TYPES, MAX_TIMESTAMP
-from scopegate.errors import InvalidTokenError, TokenFailure
+from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
+from scopegate.keysource import KeyRefreshNeeded
 from scopegate.settings import Settings, env_name
+from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
 
 __all__ = ["TIME_CLAIMS", "Report", "explain", "format_time", "relative_time"]
@@ -164,13 +166,46 @@ def explain(token: str, settings: Settings, *, now: float | None = None) -> Repo
     header = header if isinstance(header, dict) else None
     claims = claims if isinstance(claims, dict) else None
     try:
-        access = verifier.verify(token)
+        access = _verify(verifier, token)
+    except KeysUnavailableError:
+        reason = _unavailable(verifier)
+        return Report(header, claims, False, None, reason, checked_at=current)
     except InvalidTokenError as error:
         reason = _reason(error.failure, token, header, claims or {}, problem, settings, current)
+        if error.failure in (TokenFailure.UNKNOWN_KEY, TokenFailure.KEY_MISMATCH):
+            reason = _key_reason(error.failure, verifier, header or {})
         return Report(header, claims, False, error.failure, reason, checked_at=current)
     scopes = tuple(sorted(access.scopes))
     reason = "scopes: " + " ".join(scopes) if scopes else "no scopes granted"
     return Report(header, claims, True, None, reason, scopes, checked_at=current)
+
+
+def _verify(verifier: TokenVerifier, token: str) -> AccessToken:
+    """Verify as the WSGI side does: fetch the keys when the verifier asks for them."""
+    try:
+        return verifier.verify(token)
+    except KeyRefreshNeeded as signal:
+        signal.source.refresh_sync()
+    try:
+        return verifier.verify(token)
+    except KeyRefreshNeeded as signal:
+        raise signal.source.settle() from None
+
+
+def _unavailable(verifier: TokenVerifier) -> str:
+    source = verifier.key_source
+    where = getattr(source, "url", None) or getattr(source, "issuer", None) or "the key source"
+    why = getattr(source, "failure", None) or "it cannot be reached"
+    return f"JWKS unreachable: no signing key could be fetched from {where} ({why})"
+
+
+def _key_reason(failure: TokenFailure, verifier: TokenVerifier, header: Mapping[str, Any]) -> str:
+    keys = getattr(verifier.key_source, "keys", None)
+    alg = header.get("alg")
+    if keys is None or not isinstance(alg, str):  # pragma: no cover - the verifier had keys
+        return str(failure.value)
+    word = "unknown kid" if failure is TokenFailure.UNKNOWN_KEY else "wrong key type"
+    return f"{word}: {keys.explain(header, alg)}"
 
 
 def _reason(
@@ -199,6 +234,9 @@ def _reason(
         shown = alg if isinstance(alg, str) else _show(alg)
         return f"algorithm {shown} is not allowed (allowed: {allowed})"
     if failure is TokenFailure.SIGNATURE:
+        if header.get("alg") in settings.asymmetric_algorithms:
+            kid = header.get("kid")
+            return f"signature does not match the public key{f' {kid!r}' if kid else ''}"
         return "signature does not match the configured signing secret"
     if failure is TokenFailure.HEADER:
         return f"header: {_header_detail(header) or 'a parameter is not accepted'}"
