@@ -73,6 +73,13 @@ class Behaviour:
     oidc: bool = True  # serve OIDC discovery (else only RFC 8414)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up early (a timeout, a refused oversized body) is expected."""
+
+
 class JwksServer:
     """The server; ``url`` is its origin, ``jwks_uri`` the JWK Set URL."""
 
@@ -80,7 +87,7 @@ class JwksServer:
         self.behaviour = Behaviour()
         self.hits: Counter[str] = Counter()
         self.port = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -92,8 +99,7 @@ class JwksServer:
         return self.url + JWKS_PATH
 
     def start(self) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        server.daemon_threads = True
+        server = _QuietServer(("127.0.0.1", self.port), self._handler())
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -399,3 +399,19 @@ def test_discovery_refuses_another_issuer(
     assert "not the configured" in caplog.text
     assert "the configuration is refused" in caplog.text
     assert server.hits[JWKS_PATH] == 0
+
+
+def test_a_revoked_key_leaves_the_token_cache(server: JwksServer) -> None:
+    server.behaviour.keys = [KEY_A, KEY_B]
+    protector = protector_for(server, cache_maxsize=100, jwks_cache_ttl=0.2)
+    token = KEY_A.mint()
+    assert protector.authenticate(bearer(token)) is not None
+    assert protector.verifier.cache is not None
+    assert len(protector.verifier.cache) == 1
+    server.behaviour.keys = [KEY_B]
+    time.sleep(0.35)  # stale and past the cooldown: the next request refreshes in the background
+    assert protector.authenticate(bearer(token)) is not None  # still cached, until the refresh
+    deadline = time.monotonic() + 3
+    while len(protector.verifier.cache) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert failure(protector, token) is TokenFailure.UNKNOWN_KEY

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
 from scopegate.jwk import KeySet, parse_key_set, parse_static_key
@@ -111,6 +112,9 @@ class StaticKeys:
         """A static set has no key for this token."""
         return InvalidTokenError(TokenFailure.UNKNOWN_KEY)
 
+    def on_keys_removed(self, callback: Callable[[], None]) -> None:
+        """A static set never changes."""
+
 
 def max_age(headers: Mapping[str, str], ceiling: float) -> float:
     """How long a response may be cached: ``Cache-Control: max-age`` if shorter than ``ceiling``."""
@@ -173,6 +177,7 @@ class RemoteKeys:
         self._refreshing = False
         self._lock = threading.Lock()  # one refresh in flight (sync side, and the state)
         self._task: asyncio.Task[None] | None = None
+        self._on_removed: list[Callable[[], None]] = []
 
     # -- the request path: no I/O ------------------------------------------------------
 
@@ -208,6 +213,11 @@ class RemoteKeys:
         """The 503 for a request that found no keys, with the seconds until the next try."""
         waited = 0.0 if self._last_attempt is None else self._clock() - self._last_attempt
         return KeysUnavailableError(retry_after=self.cooldown - waited)
+
+    def on_keys_removed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after a refresh that dropped a key (a revoked key's tokens
+        must stop verifying, even those already in a token cache)."""
+        self._on_removed.append(callback)
 
     def _may_try(self, now: float) -> bool:
         return self._last_attempt is None or now - self._last_attempt >= self.cooldown
@@ -294,7 +304,11 @@ class RemoteKeys:
         source = self.url or self.issuer
         if result is not None:
             keys, ttl = result
+            dropped = self.keys is not None and not _prints(self.keys) <= _prints(keys)
             self.keys, self._expires = keys, self._clock() + ttl
+            if dropped:
+                for callback in self._on_removed:
+                    callback()
             if self._failing is not None:
                 logger.warning("scopegate: JWKS fetch from %s works again", source)
             self._failing = None
@@ -405,6 +419,14 @@ class RemoteKeys:
         """Fetch the set once (ASGI lifespan startup); a failure is logged, not raised."""
         if self.keys is None:
             await self.refresh_async()
+
+
+def _prints(keys: KeySet) -> set[tuple[str | None, bytes]]:
+    """Each key as its kid and public key bytes, to see which keys a refresh dropped."""
+    return {
+        (key.kid, key.key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+        for key in keys.keys
+    }
 
 
 def _describe(exc: BaseException, timeout: float) -> str:

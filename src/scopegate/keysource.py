@@ -11,7 +11,7 @@ verifies once more.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from scopegate.errors import InvalidTokenError, KeysUnavailableError
@@ -50,6 +50,10 @@ class KeySource(Protocol):
 
     def settle(self) -> InvalidTokenError | KeysUnavailableError:
         """The error for a token that still has no key after a refresh."""
+        ...
+
+    def on_keys_removed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when a refresh drops a key (the verifier empties its token cache)."""
         ...
 
 

@@ -76,6 +76,8 @@ class TokenVerifier:
             self.cache = TokenCache(
                 settings.cache_maxsize, settings.cache_ttl, settings.leeway, clock
             )
+            if self.key_source is not None:  # a revoked key's tokens leave the cache
+                self.key_source.on_keys_removed(self.cache.clear)
 
     def verify(self, token: str) -> AccessToken:
         """Verify ``token`` and return what it grants.
