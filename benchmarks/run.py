@@ -18,6 +18,7 @@ import shlex
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,7 @@ from benchmarks.apps import BASELINES, VARIANTS
 from benchmarks.common import MESSAGE, mint
 from benchmarks.e2e import E2E_VARIANTS, run_e2e
 from benchmarks.inprocess import AsgiDriver, WsgiDriver
+from benchmarks.keys import BASELINE_OF, KEY_ROWS, key_batches, refresh_p99
 from benchmarks.timing import Case, ratio, run_rounds, use_clock
 from benchmarks.verifier import VERIFIER_ROWS, verifier_batches
 
@@ -37,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "scopegate",
     "PyJWT",
+    "cryptography",
+    "httpx",
     "cachetools",
     "starlette",
     "fastapi",
@@ -79,6 +83,8 @@ RATIO_TARGETS = {
     "fastapi_scopegate_decorator": Target(1.3),
     "flask_scopegate": Target(1.15),
     "verify_miss": Target(1.15),
+    "rs256_miss": Target(1.15),
+    "es256_miss": Target(1.15),
 }
 # The hand-written baseline must be at least this many times slower than scopegate's hit.
 SPEEDUP_TARGET = ("starlette_pyjwt", "starlette_scopegate", Target(4.0, at_least=True))
@@ -118,7 +124,7 @@ def sanity_check(name: str, driver: AsgiDriver | WsgiDriver, app: Any, token: st
             raise RuntimeError(f"{name}: a token without the scope got {status}")
 
 
-def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver) -> list[Case]:
+def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver, stack: ExitStack) -> list[Case]:
     cases = []
     for name, variant in VARIANTS.items():
         app = variant.build()
@@ -126,6 +132,9 @@ def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver) -> list[Case]:
         sanity_check(name, driver, app, token)
         cases.append(Case(name, driver.batch(app, f"Bearer {token}"), variant.framework))
     cases.extend(Case(key, batch, "verifier") for key, batch in verifier_batches().items())
+    cases.extend(
+        Case(key, batch, f"keys-{KEY_ROWS[key][0]}") for key, batch in key_batches(stack).items()
+    )
     return cases
 
 
@@ -161,6 +170,7 @@ def table(
     cases: dict[str, Case],
     memory: dict[str, Any] | None,
     e2e: dict[str, dict[str, Any]] | None,
+    refresh: dict[str, Any] | None = None,
 ) -> list[str]:
     lines = [
         "| group | row | median | x baseline | IQR | target |",
@@ -204,6 +214,44 @@ def table(
                 target,
             )
         )
+    hs_hit = cases["verify_hit"]
+    for key, (alg, label) in KEY_ROWS.items():
+        case = cases[key]
+        base = cases[BASELINE_OF[alg]]
+        rel = ratio(case, base)
+        low, high = case.quartiles_us()
+        target = RATIO_TARGETS[key].verdict(rel) if key in RATIO_TARGETS else ""
+        if key.endswith("_hit"):
+            target = f"{case.median_us / hs_hit.median_us:.2f}x the HS256 hit (same: ~1.00x)"
+        lines.append(
+            _row(
+                f"verifier {alg}",
+                label,
+                f"{case.median_us:.2f} µs",
+                "baseline" if case is base else f"{rel:.2f}x",
+                f"{low:.2f}-{high:.2f} µs",
+                target,
+            )
+        )
+    if refresh is not None:
+        steady, busy = refresh["steady"], refresh["refreshing"]
+        for name, result in (("steady (no refresh)", steady), ("JWKS refresh in flight", busy)):
+            target = ""
+            if result is busy:
+                raised = busy["p99_ms"] / steady["p99_ms"]
+                target = f"p99 {raised:.2f}x steady"
+            lines.append(
+                _row(
+                    "JWKS refresh under load",
+                    f"authenticate_async, {refresh['workers']} concurrent loops, RS256, "
+                    f"cache off: {name}; {result['fetches']} fetches of "
+                    f"{refresh['delay_ms']:.0f} ms each",
+                    f"p99 {result['p99_ms']:.3f} ms",
+                    f"p50 {result['p50_ms']:.3f} ms",
+                    f"{result['count']:,.0f} requests",
+                    target,
+                )
+            )
     if memory is not None:
         points = memory["points"]
         full = points[-1]
@@ -275,7 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     token = mint(jti="bench")
     asgi, wsgi = AsgiDriver(), WsgiDriver()
     log("building and checking every variant...")
-    cases = build_cases(token, asgi, wsgi)
+    stack = ExitStack()
+    cases = build_cases(token, asgi, wsgi, stack)
     log(f"in-process: {len(cases)} rows x {rounds} rounds, interleaved")
     run_rounds(
         cases,
@@ -285,6 +334,10 @@ def main(argv: list[str] | None = None) -> None:
         progress=log,
     )
     asgi.close()
+    stack.close()
+
+    log("JWKS refresh under load...")
+    refresh = refresh_p99(seconds=1.5 if args.quick else 3.0)
 
     memory = None
     if not args.no_memory:
@@ -313,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
         "(ratios: median over rounds of row / bare in the same round)",
         f"- wall time: {time.monotonic() - started:.0f} s",
         "",
-        *table({case.key: case for case in cases}, memory, e2e),
+        *table({case.key: case for case in cases}, memory, e2e, refresh),
     ]
     print("\n".join(output))
 

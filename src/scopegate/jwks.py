@@ -30,6 +30,7 @@ import asyncio
 import json
 import logging
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -177,6 +178,7 @@ class RemoteKeys:
         self._refreshing = False
         self._lock = threading.Lock()  # one refresh in flight (sync side, and the state)
         self._task: asyncio.Task[None] | None = None
+        self._ssl: ssl.SSLContext | None = None  # built once: each client would build its own
         self._on_removed: list[Callable[[], None]] = []
 
     # -- the request path: no I/O ------------------------------------------------------
@@ -291,6 +293,11 @@ class RemoteKeys:
             raise FetchError(str(exc)) from exc
         return keys, max_age(response.headers, self.ttl)
 
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()  # certifi, as httpx would
+        return self._ssl
+
     def _begin(self) -> bool:
         """Claim the refresh; False when another one runs or the cooldown forbids it."""
         with self._lock:
@@ -354,7 +361,9 @@ class RemoteKeys:
         result, problem = None, None
         deadline = time.monotonic() + self.timeout
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+            with httpx.Client(
+                timeout=self.timeout, follow_redirects=False, verify=self._ssl_context()
+            ) as client:
                 flow = self._flow()
                 request = next(flow)
                 while True:
@@ -381,7 +390,9 @@ class RemoteKeys:
             return FetchResponse(reply.status_code, dict(reply.headers), bytes(body))
 
     async def _run_async(self) -> tuple[KeySet, float]:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, verify=self._ssl_context()
+        ) as client:
             flow = self._flow()
             request = next(flow)
             try:
