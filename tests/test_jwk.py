@@ -307,12 +307,12 @@ def test_a_pem_key_verifies_whatever_the_kid() -> None:
     assert verifier.verify(pyjwt_token(key, "RS256", kid=None)).subject
 
 
-def test_a_non_string_kid_is_malformed() -> None:
+def test_a_non_string_kid_is_a_header_failure() -> None:
     key = private_key("RSA")
     settings = settings_for({"keys": [public_jwk(key, kid="k1")]}, ["RS256"])
     header = b64url(json.dumps({"alg": "RS256", "kid": 7}).encode())
     payload = b64url(json.dumps(make_claims()).encode())
-    assert failure(settings, f"{header}.{payload}.AAAA") is TokenFailure.MALFORMED
+    assert failure(settings, f"{header}.{payload}.AAAA") is TokenFailure.HEADER
 
 
 @pytest.mark.parametrize(

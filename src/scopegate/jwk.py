@@ -133,6 +133,10 @@ class KeySet:
     skipped: int = 0
     wildcard: bool = False
     _by_kid: dict[str, list[PublicKey]] = field(default_factory=dict, repr=False, compare=False)
+    # (kid, alg) -> key, for selections that succeeded: at most keys x algorithms entries.
+    _chosen: dict[tuple[str | None, str], Any] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for key in self.keys:
@@ -163,6 +167,15 @@ class KeySet:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidTokenError(TokenFailure.HEADER)
+        chosen = self._chosen.get((kid, alg))
+        if chosen is not None:
+            return chosen
+        key = self._select(kid, alg)
+        if len(self._chosen) < MAX_KEYS * len(_FAMILIES):
+            self._chosen[(kid, alg)] = key
+        return key
+
+    def _select(self, kid: str | None, alg: str) -> Any:
         if self.wildcard:
             candidates = list(self.keys)
         elif kid is None:
