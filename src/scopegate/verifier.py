@@ -33,13 +33,19 @@ logger = logging.getLogger("scopegate")
 
 
 class TokenVerifier:
-    """Verifies HS256 (or another configured HMAC algorithm) access tokens.
+    """Verifies access tokens signed with the configured algorithms and keys.
 
-    Verified tokens are kept in a :class:`~scopegate.cache.TokenCache` (unless
-    ``cache_maxsize`` is 0), so a token is verified once, not on every request.
-    Algorithms, audience, issuer and leeway come from :class:`Settings` only;
-    nothing in a token's header chooses a key or an algorithm, and ``kid``,
-    ``jku``, ``jwk`` and ``x5u`` are never looked up.
+    HMAC algorithms verify with the signing secret; RS/PS/ES/EdDSA with a public
+    key of the configured source (:mod:`scopegate.jwks`, selected by
+    :mod:`scopegate.jwk`). Verified tokens are kept in a
+    :class:`~scopegate.cache.TokenCache` (unless ``cache_maxsize`` is 0), so a
+    token is verified once, not on every request. Algorithms, audience, issuer
+    and leeway come from :class:`Settings` only; ``kid`` only selects among the
+    configured keys, and ``jku``, ``jwk``, ``x5u`` and ``x5c`` are never looked up.
+
+    With a key source that must fetch, :meth:`verify` may raise
+    :class:`~scopegate.keysource.KeyRefreshNeeded`;
+    :class:`~scopegate.protector.BearerProtector` handles it.
 
     Example:
         >>> verifier = TokenVerifier(Settings())
