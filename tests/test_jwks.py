@@ -415,3 +415,17 @@ def test_a_revoked_key_leaves_the_token_cache(server: JwksServer) -> None:
     while len(protector.verifier.cache) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert failure(protector, token) is TokenFailure.UNKNOWN_KEY
+
+
+def test_a_stale_set_refreshes_in_one_background_thread(server: JwksServer) -> None:
+    protector = protector_for(server, jwks_cache_ttl=0.1, jwks_refresh_cooldown=0)
+    token = KEY_A.mint()
+    assert protector.authenticate(bearer(token)) is not None
+    time.sleep(0.15)
+    server.behaviour.delay = 0.3
+    started = time.monotonic()
+    for _ in range(20):  # every one of them notices the stale set
+        assert protector.authenticate(bearer(token)) is not None
+    assert time.monotonic() - started < 0.25  # none waited for the fetch
+    time.sleep(0.5)
+    assert server.hits[JWKS_PATH] == 2

@@ -22,7 +22,7 @@ from scopegate.errors import (
     InvalidTokenError,
     MissingTokenError,
 )
-from scopegate.keysource import KeyRefreshNeeded
+from scopegate.keysource import KeyRefreshNeeded, KeySource
 from scopegate.scopes import check_scopes
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -75,6 +75,7 @@ class BearerProtector:
         self._max_header = self.settings.max_token_bytes + 64
         self._keys = verifier.key_source
         self._background: set[asyncio.Task[None]] = set()
+        self._refreshing = threading.Lock()
 
     def render(self, error: BearerError) -> ErrorResponse:
         """The response that rejects a request with ``error``."""
@@ -110,9 +111,16 @@ class BearerProtector:
             signal.source.refresh_sync()
             access = self._authenticate(authorization, query_tokens, retried=True)
         keys = self._keys
-        if keys is not None and keys.refresh_due():
-            threading.Thread(target=keys.refresh_sync, kwargs={"wait": False}, daemon=True).start()
+        if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
+            # One background thread at a time, whatever the number of requests that noticed.
+            threading.Thread(target=self._refresh_in_background, args=(keys,), daemon=True).start()
         return access
+
+    def _refresh_in_background(self, keys: KeySource) -> None:
+        try:
+            keys.refresh_sync(wait=False)
+        finally:
+            self._refreshing.release()
 
     async def authenticate_async(
         self, authorization: Sequence[str], query_tokens: Sequence[str] = ()
