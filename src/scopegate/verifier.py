@@ -111,7 +111,7 @@ class TokenVerifier:
     def _decode(self, token: str) -> dict[str, Any]:
         """Check the header and the signature; return the payload object."""
         try:
-            key = self._key if self.key_source is None else self._key_for(token)
+            key = self._key if self.key_source is None else self._key_for(_header_of(token))
             decoded = self._jws.decode_complete(token, key, algorithms=self._algorithms)
             check_header(decoded["header"])
             claims = json.loads(decoded["payload"])
@@ -125,20 +125,23 @@ class TokenVerifier:
             raise InvalidTokenError(TokenFailure.MALFORMED)
         return claims
 
-    def _key_for(self, token: str) -> Any:
-        """The key that verifies this token's header: the secret, or a public key.
+    def _key_for(self, header: Any) -> Any:
+        """The key that verifies a token with this (decoded, unverified) header.
 
-        An HMAC algorithm only ever gets the signing secret and an asymmetric one
-        only a key of the key source, so a public key is never an HMAC secret.
-        Raises what the key source raises (see :class:`~scopegate.keysource.KeySource`).
+        The signing secret for an HMAC ``alg``, a public key of the key source for
+        an asymmetric one: a public key is never an HMAC secret. Raises what the
+        key source raises (see :class:`~scopegate.keysource.KeySource`).
         """
-        # Read the header directly: PyJWS.get_unverified_header costs half a verification.
-        header = json.loads(base64url_decode(token.partition(".")[0]))
         alg = header.get("alg") if isinstance(header, dict) else None
         if self.key_source is None or not isinstance(alg, str) or alg not in self._asymmetric:
             return self._key  # PyJWS refuses an algorithm that is not allowed
         check_header(header)
         return self.key_source.key_for(header, alg)
+
+
+def _header_of(token: str) -> Any:
+    """The JOSE header, decoded without checks (PyJWS.get_unverified_header costs far more)."""
+    return json.loads(base64url_decode(token.partition(".")[0]))
 
 
 def _failure_of(exc: Exception) -> TokenFailure:
