@@ -21,6 +21,7 @@ import shlex
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -35,6 +36,7 @@ from benchmarks.cache import CACHE_BASELINE, CACHE_ROWS, cache_batches
 from benchmarks.common import MESSAGE, mint
 from benchmarks.e2e import run_e2e
 from benchmarks.inprocess import AsgiDriver, WsgiDriver
+from benchmarks.keys import BASELINE_OF, KEY_ROWS, key_batches, refresh_p99
 from benchmarks.timing import Case, ratio, run_rounds, use_clock
 from benchmarks.verifier import VERIFIER_ROWS, verifier_batches
 
@@ -43,6 +45,8 @@ DEFAULT_SVG = ROOT / "benchmarks" / "results.svg"
 PACKAGES = [
     "scopegate",
     "PyJWT",
+    "cryptography",
+    "httpx",
     "cachetools",
     "starlette",
     "fastapi",
@@ -96,6 +100,9 @@ RATIO_TARGETS = {
     "flask_scopegate": Target(1.1),
     "flask_extension": Target(1.2),
     "verify_miss": Target(1.1),
+    # issue 10: RS256 / ES256 on a miss, against jwt.decode with the same key.
+    "rs256_miss": Target(1.15),
+    "es256_miss": Target(1.15),
 }
 # Targets on the end-to-end ratio of server CPU time per request to the bare server.
 E2E_TARGETS = {
@@ -105,6 +112,10 @@ E2E_TARGETS = {
 }
 # The hand-written baseline must be at least this many times slower than scopegate's hit.
 SPEEDUP_TARGET = ("starlette_pyjwt", "starlette_scopegate", Target(4.0, at_least=True))
+# The RS256 / ES256 hit never touches a key: it is compared with the HS256 hit (no limit).
+HIT_REFERENCE = "verify_hit"
+# A JWKS refresh in flight must not raise the p99 of the other requests (issue 10).
+REFRESH_TARGET = Target(1.2)
 # The chart's row labels: its group titles already name the framework.
 CHART_LABELS = {
     "starlette_bare": "bare Starlette",
@@ -130,10 +141,17 @@ CHART_LABELS = {
     "cache_ordereddict": "hand-written OrderedDict LRU (former)",
     "cache_tokencache": "TokenCache: cachetools.LRUCache",
     "cache_tlru": "cachetools.TLRUCache",
+    "rs256_decode": "jwt.decode, same key and checks",
+    "rs256_miss": "TokenVerifier.verify, JWKS, cache miss",
+    "rs256_hit": "TokenVerifier.verify, cache hit",
+    "es256_decode": "jwt.decode, same key and checks",
+    "es256_miss": "TokenVerifier.verify, JWKS, cache miss",
+    "es256_hit": "TokenVerifier.verify, cache hit",
 }
 VERIFIER_BASELINE = "jwt_decode"
 VERIFIER_ROLES = {"jwt_decode": "bare"}
 CACHE_ROLES = {"cache_ordereddict": "bare", "cache_tlru": "peer"}
+KEY_ROLES = dict.fromkeys(BASELINE_OF.values(), "bare")
 
 
 def log(message: str) -> None:
@@ -170,7 +188,8 @@ def sanity_check(name: str, driver: AsgiDriver | WsgiDriver, app: Any, token: st
             raise RuntimeError(f"{name}: a token without the scope got {status}")
 
 
-def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver) -> list[Case]:
+def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver, stack: ExitStack) -> list[Case]:
+    """Every timed row; the JWK Set servers of the key rows live as long as ``stack``."""
     cases = []
     for name, variant in VARIANTS.items():
         log(f"[setup] building and checking {variant.label}")
@@ -185,6 +204,10 @@ def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver) -> list[Case]:
     # The cache rows share the verifier's timing group: interleaved with its rows.
     for key, batch in cache_batches().items():
         cases.append(Case(key, batch, "verifier", CACHE_ROWS[key]))
+    log("[setup] RS256 and ES256 rows (minting tokens, JWK Set servers on 127.0.0.1)")
+    for key, batch in key_batches(stack).items():
+        alg, label = KEY_ROWS[key]
+        cases.append(Case(key, batch, f"keys-{alg}", label))
     return cases
 
 
@@ -246,6 +269,7 @@ def collect(
     memory: dict[str, Any] | None,
     e2e: dict[str, dict[str, Any]] | None,
     meta: dict[str, Any],
+    refresh: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a run measured, as plain data: what ``--json`` writes and the chart reads.
 
@@ -253,6 +277,9 @@ def collect(
     each row has ``key``, ``label``, ``role`` (bare, reference, scopegate, peer),
     ``ratio`` (to the group's baseline, 1.0 for the baseline itself), ``target``
     (``{"limit", "at_least"}`` or None) and ``met``, plus the section's own figures.
+    The RS256 / ES256 groups (section ``keys``) are against ``jwt.decode`` with the
+    same key; their hit rows also carry ``vs_hs256_hit``, the ratio to the HS256 hit.
+    ``refresh`` is what ``benchmarks.keys.refresh_p99`` measured (or None).
     """
     groups: list[dict[str, Any]] = []
     for framework, baseline in BASELINES.items():
@@ -305,6 +332,34 @@ def collect(
                 "rows": rows,
             }
         )
+    for alg, baseline in BASELINE_OF.items():
+        rows = []
+        for key, (row_alg, label) in KEY_ROWS.items():
+            if row_alg != alg:
+                continue
+            row = _timed_row(
+                cases[key],
+                cases[baseline],
+                label,
+                KEY_ROLES.get(key, "scopegate"),
+                RATIO_TARGETS.get(key),
+            )
+            if key.endswith("_hit"):
+                # per-round ratios across groups: every row runs in every round
+                row["vs_hs256_hit"] = {
+                    "over": HIT_REFERENCE,
+                    "value": ratio(cases[key], cases[HIT_REFERENCE]),
+                }
+            rows.append(row)
+        groups.append(
+            {
+                "section": "keys",
+                "title": f"verifier {alg}",
+                "measure": "time per call",
+                "baseline": baseline,
+                "rows": rows,
+            }
+        )
     if e2e is not None:
         for framework, baseline in BASELINES.items():
             rows = []
@@ -342,7 +397,13 @@ def collect(
                         "rows": rows,
                     }
                 )
-    return {"meta": meta, "groups": groups, "memory": memory}
+    if refresh is not None:
+        refresh = {
+            **refresh,
+            "target": REFRESH_TARGET.as_json(),
+            "met": REFRESH_TARGET.met(refresh["p99_ratio"]),
+        }
+    return {"meta": meta, "groups": groups, "memory": memory, "refresh": refresh}
 
 
 def _row(group: str, label: str, result: str, vs: str, spread: str, target: str) -> str:
@@ -391,8 +452,35 @@ def _memory_rows(memory: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _refresh_rows(refresh: dict[str, Any]) -> list[str]:
+    lines = []
+    steady, busy = refresh["steady"], refresh["refreshing"]
+    for name, result in (("steady (no refresh)", steady), ("JWKS refresh in flight", busy)):
+        target = ""
+        if result is busy:
+            value = refresh["p99_ratio"]
+            target = (
+                f"p99 {REFRESH_TARGET.figure(value)} steady (median of per-round ratios, "
+                f"{refresh['rounds']} alternating rounds); not raised, "
+                f"{REFRESH_TARGET.describe()}: {REFRESH_TARGET.verdict(value)}"
+            )
+        lines.append(
+            _row(
+                "JWKS refresh under load",
+                f"authenticate_async, {refresh['workers']} concurrent loops, RS256, "
+                f"cache off: {name}; {result['fetches']} fetches of "
+                f"{refresh['delay_ms']:.0f} ms each",
+                f"p99 {result['p99_ms']:.3f} ms (median over rounds)",
+                f"p50 {result['p50_ms']:.3f} ms",
+                f"{result['count']:,.0f} requests",
+                target,
+            )
+        )
+    return lines
+
+
 def table(results: dict[str, Any]) -> list[str]:
-    """The results as one Markdown table (memory rows after the timed ones)."""
+    """The results as one Markdown table (JWKS refresh and memory rows after the timed ones)."""
     lines = [
         "| group | row | median | x baseline | IQR | target |",
         "|---|---|---:|---:|---:|---|",
@@ -426,6 +514,9 @@ def table(results: dict[str, Any]) -> list[str]:
                     f"{goal.figure(speedup['value'])} slower than scopegate (hit); "
                     f"{goal.describe()}: {goal.verdict(speedup['value'])}"
                 )
+            same = row.get("vs_hs256_hit")
+            if same is not None:
+                target = f"{same['value']:.2f}x the HS256 hit (same: ~1.00x)"
             lines.append(
                 _row(
                     group["title"],
@@ -436,6 +527,8 @@ def table(results: dict[str, Any]) -> list[str]:
                     target,
                 )
             )
+    if results.get("refresh") is not None:
+        lines.extend(_refresh_rows(results["refresh"]))
     if results["memory"] is not None:
         lines.extend(_memory_rows(results["memory"]))
     return lines + e2e_lines
@@ -508,16 +601,20 @@ def main(argv: list[str] | None = None) -> None:
 
     token = mint(jti="bench")
     asgi, wsgi = AsgiDriver(), WsgiDriver()
-    cases = build_cases(token, asgi, wsgi)
-    log(f"[in-process] {len(cases)} rows x {rounds} rounds, interleaved")
-    run_rounds(
-        cases,
-        rounds,
-        batch_seconds=0.02,
-        warmup_seconds=0.2 if args.quick else 0.5,
-        progress=log,
-    )
+    with ExitStack() as stack:  # the key rows' JWK Set servers
+        cases = build_cases(token, asgi, wsgi, stack)
+        log(f"[in-process] {len(cases)} rows x {rounds} rounds, interleaved")
+        run_rounds(
+            cases,
+            rounds,
+            batch_seconds=0.02,
+            warmup_seconds=0.2 if args.quick else 0.5,
+            progress=log,
+        )
     asgi.close()
+
+    log("[refresh] JWKS refresh under load: steady and refreshing phases, alternating")
+    refresh = refresh_p99(seconds=1.5 if args.quick else 3.0)
 
     memory = None
     if not args.no_memory:
@@ -538,7 +635,7 @@ def main(argv: list[str] | None = None) -> None:
         "quick": args.quick,
         "wall_seconds": time.monotonic() - started,
     }
-    results = collect({case.key: case for case in cases}, memory, e2e, meta)
+    results = collect({case.key: case for case in cases}, memory, e2e, meta, refresh)
     output = [
         "# scopegate benchmarks",
         "",
@@ -548,6 +645,10 @@ def main(argv: list[str] | None = None) -> None:
         "x baseline = median over rounds of (row / baseline in the same round); "
         "IQR = 25th-75th percentile of the per-round values",
         "- token cache hit: x baseline is against the hand-written OrderedDict LRU",
+        "- verifier RS256 / ES256: x baseline is against jwt.decode with the same key; "
+        "the hit rows also give their ratio to the HS256 hit",
+        "- JWKS refresh under load: p50/p99 wall-clock latency of authenticate_async, "
+        "median over alternating rounds of a steady phase and one with a refresh in flight",
         "- end to end: 1 uvicorn worker or 1 gunicorn gthread worker (4 threads) on 127.0.0.1, "
         "8 keep-alive connections from benchmarks/loadgen.py in another process; "
         "median over rounds of req/s and of the server's CPU time per request "

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from gunicorn.config import Config
 
 from conftest import IDENTIFIER, ISSUER, SECRET
 
@@ -119,6 +120,17 @@ def uvicorn_command(app_dir: str | Path, port: int) -> list[str]:
         "--port",
         str(port),
     ]
+
+
+def gunicorn_command(chdir: str, port: int) -> list[str]:
+    """``gunicorn app:app`` as the README runs it, plus one worker of four threads."""
+    command = [sys.executable, "-m", "gunicorn", "--chdir", chdir]
+    command += ["--bind", f"127.0.0.1:{port}", "app:app"]
+    command += ["--worker-class", "gthread", "--workers", "1", "--threads", "4"]
+    if "control_socket_disable" in Config().settings:
+        # gunicorn 24+ opens a control socket at one path in $HOME; tests need none.
+        command.append("--no-control-socket")
+    return command
 
 
 def example_env() -> dict[str, str]:

@@ -29,14 +29,20 @@ LAYERS = {
     "jws": 1,
     "scopes": 2,
     "token": 2,
+    "jwk": 2,
+    "keysource": 2,
     "settings": 3,
     "claims": 3,
     "cache": 3,
     "verifier": 4,
     "guards": 4,
+    "jwks": 4,
     "protector": 5,
 }
-SAME_LAYER = {("token", "scopes"), ("claims", "settings")}
+# jwk (key selection, pure) sits low so settings can check a static public_key with it;
+# keysource is the seam the verifier and protector see; jwks (fetching, httpx) is loaded
+# by the verifier only when a key source is configured.
+SAME_LAYER = {("token", "scopes"), ("claims", "settings"), ("verifier", "jwks")}
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 
 
@@ -92,6 +98,47 @@ def test_core_imports_no_framework_and_no_adapter(module: str) -> None:
         ADAPTERS
     ) == set()
     assert "scopegate" not in names or module == "__init__"  # the package would import it all
+
+
+@pytest.mark.parametrize(
+    ("blocked", "settings", "message"),
+    [
+        pytest.param(
+            "cryptography",
+            "identifier='a', jwks_uri='https://tenant.example/.well-known/jwks.json'",
+            "MissingExtraError | scopegate: RS256 needs cryptography: "
+            "pip install 'scopegate[jwks]'",
+            id="cryptography",
+        ),
+        pytest.param(
+            "httpx",
+            "identifier='a', issuer='https://tenant.example/'",
+            "MissingExtraError | scopegate: fetching keys for RS256 needs httpx: "
+            "pip install 'scopegate[jwks]'",
+            id="httpx",
+        ),
+    ],
+)
+def test_asymmetric_settings_without_the_extra_name_the_pip_command(
+    blocked: str, settings: str, message: str
+) -> None:
+    printed = run_python(
+        f"import sys\nsys.modules[{blocked!r}] = None\nimport scopegate\n"
+        f"try:\n    scopegate.Settings(_env_file=None, {settings})\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
+    )
+    assert printed == message
+
+
+def test_the_core_loads_no_jwks_dependency_for_a_secret() -> None:
+    loaded = run_python(
+        "import scopegate, sys\n"
+        "v = scopegate.TokenVerifier(scopegate.Settings(_env_file=None, identifier='a', "
+        "signing_secret='x' * 32))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'httpx' "
+        "or m in {'scopegate.jwk', 'scopegate.jwks'}))"
+    )
+    assert loaded == "[]"
 
 
 def test_layer_check_sees_imports() -> None:

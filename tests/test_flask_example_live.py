@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gunicorn.config import Config
 
 from conformance.tokens import OTHER_SECRET
 from conftest import SECRET, mint
@@ -29,6 +27,7 @@ from live_server import (
     example_env,
     example_token,
     free_port,
+    gunicorn_command,
     serve,
     stop,
 )
@@ -40,17 +39,6 @@ SCOPED_BODY = {
     "message": "Hello from a private endpoint! "
     "You need to be authenticated and have a scope of sample-scope."
 }
-
-
-def gunicorn_command(chdir: str, port: int) -> list[str]:
-    """``gunicorn app:app`` as the README runs it, plus one worker of four threads."""
-    command = [sys.executable, "-m", "gunicorn", "--chdir", chdir]
-    command += ["--bind", f"127.0.0.1:{port}", "app:app"]
-    command += ["--worker-class", "gthread", "--workers", "1", "--threads", "4"]
-    if "control_socket_disable" in Config().settings:
-        # gunicorn 24+ opens a control socket at one path in $HOME; tests need none.
-        command.append("--no-control-socket")
-    return command
 
 
 @pytest.fixture(scope="module")

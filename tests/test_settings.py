@@ -29,10 +29,14 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return isolate(monkeypatch, tmp_path)
 
 
+NO_KEY = (
+    "is required, unless tokens are verified with a public key from SCOPEGATE_JWKS_URI, "
+    "SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)"
+)
 MISCONFIGURATIONS = [
     pytest.param(
         {"identifier": IDENTIFIER},
-        "signing_secret (SCOPEGATE_SIGNING_SECRET): is required",
+        "signing_secret (SCOPEGATE_SIGNING_SECRET): " + NO_KEY,
         id="missing-secret",
     ),
     pytest.param(
@@ -43,7 +47,7 @@ MISCONFIGURATIONS = [
     pytest.param(
         {},
         "identifier (SCOPEGATE_IDENTIFIER): is required\n"
-        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required",
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): " + NO_KEY,
         id="missing-both",
     ),
     pytest.param(
@@ -77,11 +81,21 @@ MISCONFIGURATIONS = [
     *(
         pytest.param(
             {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": [algorithm]},
-            f"algorithms (SCOPEGATE_ALGORITHMS): unknown algorithm '{algorithm}'; "
-            "a signing secret verifies only HS256, HS384, HS512",
+            f"algorithms (SCOPEGATE_ALGORITHMS): unknown algorithm '{algorithm}'; known: "
+            "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, "
+            "ES512, EdDSA",
             id=f"algorithm-{algorithm}",
         )
-        for algorithm in ("RS256", "HS999", "ES256", "hs256")
+        for algorithm in ("HS999", "hs256", "rs256", "ES256K", "ES521")
+    ),
+    *(
+        pytest.param(
+            {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": [algorithm]},
+            f"algorithms (SCOPEGATE_ALGORITHMS): {algorithm} needs a key source: "
+            "SCOPEGATE_JWKS_URI, SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)",
+            id=f"algorithm-{algorithm}-without-key-source",
+        )
+        for algorithm in ("RS256", "ES256", "EdDSA")
     ),
     pytest.param(
         {"signing_secret": SECRET, "identifier": IDENTIFIER, "algorithms": []},

@@ -71,8 +71,8 @@ def test_every_setting_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.param(
             "SCOPEGATE_ALGORITHMS",
             "HS256,RS256",
-            "algorithms (SCOPEGATE_ALGORITHMS): unknown algorithm 'RS256'; "
-            "a signing secret verifies only HS256, HS384, HS512",
+            "algorithms (SCOPEGATE_ALGORITHMS): RS256 needs a key source: "
+            "SCOPEGATE_JWKS_URI, SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER (discovery)",
             id="algorithms-unknown",
         ),
         pytest.param(
@@ -160,7 +160,9 @@ def test_env_file_ignored_when_disabled(isolated: Path) -> None:
     exc = configuration_error(_env_file=None)
     assert str(exc) == (
         HEADER + "identifier (SCOPEGATE_IDENTIFIER): is required\n"
-        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required"
+        "  signing_secret (SCOPEGATE_SIGNING_SECRET): is required, unless tokens are verified "
+        "with a public key from SCOPEGATE_JWKS_URI, SCOPEGATE_PUBLIC_KEY or SCOPEGATE_ISSUER "
+        "(discovery)"
     )
 
 

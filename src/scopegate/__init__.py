@@ -14,6 +14,7 @@ from scopegate.errors import (
     InsufficientScopeError,
     InvalidRequestError,
     InvalidTokenError,
+    KeysUnavailableError,
     MissingTokenError,
 )
 from scopegate.settings import Settings
@@ -29,6 +30,7 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidRequestError",
     "InvalidTokenError",
+    "KeysUnavailableError",
     "MissingTokenError",
     "Settings",
     "TokenVerifier",

@@ -7,7 +7,9 @@ Results are published where Starlette looks for them: ``scope["auth"]`` holds
 built once per token and shared by every request that carries it: treat them
 as read-only.
 
-A configuration error does not escape from the constructor (Starlette builds
+The lifespan startup fetches the signing keys when they come from a JWK Set
+(a failure is logged; requests then fetch them). A configuration error does
+not escape from the constructor (Starlette builds
 middleware lazily, inside the server's first call): the middleware fails the
 ASGI lifespan startup with the error's message, so the server refuses to
 start, and answers any request that still arrives with a bare 500.
@@ -20,7 +22,7 @@ import logging
 from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scopegate.errors import BearerError, ConfigurationError, ErrorRenderer
 from scopegate.protector import BearerProtector
@@ -133,6 +135,18 @@ async def render_error(
     await _send_response(scope, send, status, headers, body)
 
 
+def _prefetch_on_startup(protector: BearerProtector[Any], receive: Receive) -> Receive:
+    """Fetch the signing keys when the server starts, before the app's own startup."""
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await protector.prefetch()
+        return message
+
+    return wrapped
+
+
 def _may_have_query_token(protector: BearerProtector[Any], scope: Scope) -> bool:
     return protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
 
@@ -212,7 +226,7 @@ class BearerAuthMiddleware:
             identity = protector.cached(header)
         if identity is None:
             try:
-                identity = self._authenticate(protector, scope)
+                identity = await self._authenticate(protector, scope)
             except BearerError as error:
                 await render_error(scope, send, error, protector)
                 return
@@ -231,12 +245,12 @@ class BearerAuthMiddleware:
                 raise error from None
 
     @staticmethod
-    def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
+    async def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
         values = [value for name, value in scope["headers"] if name == _AUTHORIZATION]
         query: list[str] = []
         if protector.allow_query_token:
             query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
-        return protector.authenticate(
+        return await protector.authenticate_async(
             [value.decode("latin-1") for value in values],
             query,
             cache_key=values[0] if len(values) == 1 else None,
@@ -244,10 +258,14 @@ class BearerAuthMiddleware:
 
     async def _unprotected(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Lifespan and other scopes pass through; a misconfigured app refuses to run."""
-        if self._protector is not None or scope["type"] not in _PROTECTED:
-            if scope["type"] == "lifespan" and self._protector is None:
+        protector = self._protector
+        if scope["type"] == "lifespan":
+            if protector is None:
                 await self._fail_startup(receive, send)
-                return
+            else:
+                await self.app(scope, _prefetch_on_startup(protector, receive), send)
+            return
+        if protector is not None or scope["type"] not in _PROTECTED:
             await self.app(scope, receive, send)
             return
         await self._misconfigured(scope, send)

@@ -7,11 +7,13 @@ never decides them::
 
     ScopegateError
     ├── ConfigurationError          bad settings; raised at construction, never per request
+    │   └── MissingExtraError       also an ImportError: names the pip command
     └── BearerError                 a request that must be rejected (status, code, challenge)
         ├── MissingTokenError       401, no ``error`` attribute (RFC 6750 §3.1)
         ├── InvalidRequestError     400 ``invalid_request``
         ├── InvalidTokenError       401 ``invalid_token``
-        └── InsufficientScopeError  403 ``insufficient_scope`` with ``scope="..."``
+        ├── InsufficientScopeError  403 ``insufficient_scope`` with ``scope="..."``
+        └── KeysUnavailableError    503 ``temporarily_unavailable`` with ``Retry-After``
 
 Descriptions are fixed strings chosen here; they never contain the token, a
 secret, a claim value or a library's message, so they are always safe to put in
@@ -21,6 +23,7 @@ a quoted header parameter.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,6 +40,8 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidRequestError",
     "InvalidTokenError",
+    "KeysUnavailableError",
+    "MissingExtraError",
     "MissingTokenError",
     "ScopegateError",
     "TokenFailure",
@@ -72,6 +77,10 @@ class ConfigurationError(ScopegateError):
     The message names the setting and its environment variable. It never
     contains the value of a secret.
     """
+
+
+class MissingExtraError(ConfigurationError, ImportError):
+    """A setting needs an optional dependency that is not installed; names the pip command."""
 
 
 class BearerError(ScopegateError):
@@ -175,6 +184,8 @@ class TokenFailure(str, Enum):
     CLAIM_VALUE = "The access token has a claim value that is not accepted"
     BOUND = "The access token is sender-constrained and cannot be used as a bearer token"
     REJECTED = "The access token is not accepted by this resource"
+    UNKNOWN_KEY = "The access token signing key is not known"
+    KEY_MISMATCH = "The access token signing key does not fit its algorithm"
 
 
 @dataclass(frozen=True)
@@ -249,3 +260,33 @@ class InsufficientScopeError(BearerError):
 
     def body(self) -> dict[str, str]:
         return {**super().body(), "scope": self.scope}
+
+
+class KeysUnavailableError(BearerError):
+    """No signing key can be had because the key source is unreachable: 503.
+
+    Not the client's fault, so no ``WWW-Authenticate`` challenge: RFC 6750 has
+    no code for it. The ``error`` is RFC 6749's registered
+    ``temporarily_unavailable`` (§4.1.2.1: "the authorization server is
+    currently unable to handle the request due to a temporary overloading or
+    maintenance"), which OAuth clients already understand as "retry later";
+    ``Retry-After`` (RFC 9110 §10.2.3) says when.
+
+    Attributes:
+        retry_after: whole seconds until the key source is tried again (at least 1).
+    """
+
+    status_code = 503
+    error = "temporarily_unavailable"
+    default_description = "The signing keys cannot be fetched right now; retry later"
+
+    def __init__(self, retry_after: float = 1) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__()
+
+    def response_headers(self, realm: str) -> list[tuple[str, str]]:
+        return [
+            ("content-type", "application/json"),
+            ("retry-after", str(self.retry_after)),
+            ("cache-control", "no-store"),
+        ]

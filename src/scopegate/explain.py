@@ -24,9 +24,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from scopegate.claims import Validator, numeric_date
-from scopegate.errors import FailureDetail, InvalidTokenError, TokenFailure
+from scopegate.errors import FailureDetail, InvalidTokenError, KeysUnavailableError, TokenFailure
 from scopegate.jws import load_object, split_compact
+from scopegate.keysource import KeyRefreshNeeded
 from scopegate.settings import Settings, env_name
+from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
 
 __all__ = ["TIME_CLAIMS", "Report", "explain", "format_time", "relative_time"]
@@ -163,7 +165,10 @@ def explain(
     )
     header, claims = _unverified(token) if isinstance(token, str) else (None, None)
     try:
-        access = verifier.verify(token)
+        access = _verify(verifier, token)
+    except KeysUnavailableError:
+        reason = _unavailable(verifier)
+        return Report(header, claims, False, None, reason, checked_at=current)
     except InvalidTokenError as error:
         detail = error.detail or FailureDetail("unknown")
         reason = _reason(error.failure, detail, current)
@@ -171,6 +176,39 @@ def explain(
     scopes = tuple(sorted(access.scopes))
     reason = "scopes: " + " ".join(scopes) if scopes else "no scopes granted"
     return Report(header, claims, True, None, reason, scopes, checked_at=current)
+
+
+def _verify(verifier: TokenVerifier, token: str) -> AccessToken:
+    """Verify as the WSGI side does: fetch the keys when the verifier asks for them."""
+    try:
+        return verifier.verify(token)
+    except KeyRefreshNeeded as signal:
+        signal.source.refresh_sync()
+    try:
+        return verifier.verify(token)
+    except KeyRefreshNeeded as signal:
+        raise signal.source.settle() from None
+
+
+def _unavailable(verifier: TokenVerifier) -> str:
+    source = verifier.key_source
+    where = getattr(source, "url", None) or getattr(source, "issuer", None) or "the key source"
+    why = getattr(source, "failure", None) or "it cannot be reached"
+    return f"JWKS unreachable: no signing key could be fetched from {where} ({why})"
+
+
+def _signature(d: FailureDetail) -> str:
+    if d.expected == "public key":
+        kid = f" {d.found!r}" if d.found else ""
+        return f"signature does not match the public key{kid}"
+    return "signature does not match the configured signing secret"
+
+
+def _kid(d: FailureDetail) -> str:
+    known = ", ".join(repr(kid) for kid in d.expected) or "none"
+    if d.found is None:
+        return f"unknown kid: the token has no kid, and no single key fits (known kids: {known})"
+    return f"unknown kid: no key has kid {d.found!r} (known kids: {known})"
 
 
 def _at(when: float, now: float) -> str:
@@ -228,7 +266,9 @@ _FORMATS: dict[str, _Format] = {
         f"({env_name('max_token_bytes')})"
     ),
     "alg": lambda d, now: _algorithm(d),
-    "signature": lambda d, now: "signature does not match the configured signing secret",
+    "signature": lambda d, now: _signature(d),
+    "kid": lambda d, now: _kid(d),
+    "key": lambda d, now: f"wrong key type: {d.found}",
     "crit": lambda d, now: (
         f"header: crit {_show(d.found)} asks for JWS extensions scopegate does not support"
     ),

@@ -16,7 +16,9 @@ no parsing at all. Everything else goes through :meth:`BearerProtector.authentic
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
@@ -31,6 +33,7 @@ from scopegate.errors import (
     InvalidTokenError,
     MissingTokenError,
 )
+from scopegate.keysource import KeyRefreshNeeded, KeySource
 from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -118,8 +121,14 @@ class BearerProtector(Generic[P]):
         self.anonymous: P = publish(None)
         self._published: TokenCache[Hashable, P] | None = None
         if settings.cache_maxsize > 0:
+            # With fetched keys, a hit lives no longer than the key set: the miss that
+            # follows is what notices a stale set and refreshes it (a revoked key's
+            # tokens then leave both caches), so hits never need to ask.
+            max_age = settings.cache_ttl
+            if verifier.key_source is not None:
+                max_age = min(max_age, settings.jwks_cache_ttl)
             self._published = TokenCache(
-                settings.cache_maxsize, settings.cache_ttl, settings.leeway, verifier.clock
+                settings.cache_maxsize, max_age, settings.leeway, verifier.clock
             )
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = settings.max_token_bytes + 64
@@ -128,6 +137,12 @@ class BearerProtector(Generic[P]):
         self.cached: Callable[[Hashable], P | None] = (
             _never if self._published is None else self._published.get
         )
+        self._keys = verifier.key_source
+        self._background: set[asyncio.Task[None]] = set()
+        self._refreshing = threading.Lock()
+        if self._keys is not None and self._published is not None:
+            # A key that leaves the JWK Set takes what its tokens published with it.
+            self._keys.on_keys_removed(self._published.clear)
 
     def render(self, error: BearerError) -> ErrorResponse:
         """The response that rejects a request with ``error``."""
@@ -154,6 +169,10 @@ class BearerProtector(Generic[P]):
     ) -> P:
         """What the request publishes: for its verified token, or :attr:`anonymous`.
 
+        Blocking: when the signing keys must be fetched first (a key source, a
+        ``kid`` not seen yet) the fetch runs in this thread, one at a time per
+        source. ASGI code calls :meth:`authenticate_async` instead.
+
         Args:
             authorization: every ``Authorization`` header value of the request.
             query_tokens: the ``access_token`` query values (see :meth:`query_tokens`).
@@ -165,22 +184,89 @@ class BearerProtector(Generic[P]):
             BearerError: the request must be rejected with this error.
         """
         try:
+            access = self._verify(authorization, query_tokens)
+        except KeyRefreshNeeded as signal:
+            signal.source.refresh_sync()
+            access = self._verify(authorization, query_tokens, retried=True)
+        keys = self._keys
+        if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
+            # One background thread at a time, whatever the number of requests that noticed.
+            threading.Thread(target=self._refresh_in_background, args=(keys,), daemon=True).start()
+        return self._publish_for(access, cache_key, query_tokens)
+
+    async def authenticate_async(
+        self,
+        authorization: Sequence[str],
+        query_tokens: Sequence[str] = (),
+        *,
+        cache_key: Hashable | None = None,
+    ) -> P:
+        """:meth:`authenticate` for an event loop: a key fetch is awaited, never blocking.
+
+        Concurrent requests that need the same keys share one fetch; a stale key
+        set is refreshed in the background while requests keep being served.
+
+        Raises:
+            BearerError: the request must be rejected with this error.
+        """
+        try:
+            access = self._verify(authorization, query_tokens)
+        except KeyRefreshNeeded as signal:
+            await signal.source.refresh_async()
+            access = self._verify(authorization, query_tokens, retried=True)
+        keys = self._keys
+        if keys is not None and keys.refresh_due():
+            task = asyncio.get_running_loop().create_task(keys.refresh_async())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return self._publish_for(access, cache_key, query_tokens)
+
+    async def prefetch(self) -> None:
+        """Fetch the signing keys ahead of the first request (ASGI lifespan startup).
+
+        Nothing to do without a key source; a failure is logged, never raised.
+        """
+        if self._keys is not None:
+            await self._keys.prefetch()
+
+    def _refresh_in_background(self, keys: KeySource) -> None:
+        try:
+            keys.refresh_sync(wait=False)
+        finally:
+            self._refreshing.release()
+
+    def _publish_for(
+        self, access: AccessToken | None, cache_key: Hashable | None, query_tokens: Sequence[str]
+    ) -> P:
+        if access is None:
+            return self.anonymous
+        published = self._publish(access)
+        if self._published is not None and cache_key is not None and not query_tokens:
+            self._published.put(cache_key, published, access.expires_at.timestamp())
+        return published
+
+    def _verify(
+        self, authorization: Sequence[str], query_tokens: Sequence[str], *, retried: bool = False
+    ) -> AccessToken | None:
+        """The request's verified token, None when anonymous; logs a rejection by rule name."""
+        try:
             token = extract_token(authorization, query_tokens, max_length=self._max_header)
             if token is None:
                 if self.auth_required:
                     raise MissingTokenError()
-                return self.anonymous
-            access = self.verifier.verify(token)
+                return None
+            if not retried:
+                return self.verifier.verify(token)
+            try:
+                return self.verifier.verify(token)
+            except KeyRefreshNeeded as signal:  # refreshed already: no key for this token
+                raise signal.source.settle() from None
         except BearerError as error:
             if logger.isEnabledFor(logging.DEBUG):
                 failure = error.failure if isinstance(error, InvalidTokenError) else None
                 reason = failure.name if failure is not None else error.description
                 logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
             raise
-        published = self._publish(access)
-        if self._published is not None and cache_key is not None and not query_tokens:
-            self._published.put(cache_key, published, access.expires_at.timestamp())
-        return published
 
 
 def _never(header: Hashable) -> None:

@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 # The first settings a test of this session exported, to explain a later failure.
-_first_exported: list[Settings] = []
+# Kept on the session's config, so a pytest run inside a test has its own.
+_FIRST_EXPORTED = pytest.StashKey[Settings]()
 
 
 def _env_value(value: Any) -> str:
@@ -81,16 +82,16 @@ def scopegate_test_secret() -> str:
 
 @pytest.fixture
 def scopegate_settings(
+    request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     scopegate_test_secret: str,
     scopegate_settings_overrides: dict[str, Any],
 ) -> Settings:
     """Test settings with the session's secret, exported as ``SCOPEGATE_*`` for this test."""
-    settings = test_settings(
-        **{"signing_secret": scopegate_test_secret, **scopegate_settings_overrides}
-    )
-    if not _first_exported:
-        _first_exported.append(settings)
+    settings = test_settings(**scopegate_settings_overrides)
+    if settings.signing_secret is not None and "signing_secret" not in scopegate_settings_overrides:
+        settings = settings.replace(signing_secret=scopegate_test_secret)
+    request.config.stash.setdefault(_FIRST_EXPORTED, settings)
     # Every setting is exported, not just the secret: a variable always wins
     # over an .env file, so the app sees exactly these settings.
     for name in Settings.model_fields:
@@ -114,10 +115,9 @@ def bearer() -> Callable[[str], dict[str, str]]:
     return _bearer
 
 
-def _changed_settings(settings: Settings) -> list[str]:
-    if not _first_exported or settings == _first_exported[0]:
+def _changed_settings(settings: Settings, first: Settings | None) -> list[str]:
+    if first is None or settings == first:
         return []
-    first = _first_exported[0]
     return [
         name for name in Settings.model_fields if getattr(settings, name) != getattr(first, name)
     ]
@@ -131,7 +131,7 @@ def pytest_runtest_makereport(
     report = yield
     settings = getattr(item, "funcargs", {}).get("scopegate_settings")
     if report.failed and isinstance(settings, Settings):
-        changed = _changed_settings(settings)
+        changed = _changed_settings(settings, item.config.stash.get(_FIRST_EXPORTED, None))
         if changed:
             report.sections.append(
                 (

@@ -13,13 +13,23 @@ secret.
 
 from __future__ import annotations
 
+import importlib
+import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -27,11 +37,13 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from scopegate.errors import SCOPE_TOKEN, ConfigurationError
+from scopegate.errors import SCOPE_TOKEN, ConfigurationError, MissingExtraError
 
 __all__ = [
+    "ASYMMETRIC_ALGORITHMS",
     "ENV_PREFIX",
     "HMAC_ALGORITHMS",
+    "JWKS_EXTRA",
     "MIN_SECRET_BYTES",
     "SECRET_BYTES_NEEDED",
     "TOKEN_PROFILES",
@@ -43,6 +55,12 @@ __all__ = [
 ENV_PREFIX = "SCOPEGATE_"
 # The secret is shared, so only HMAC algorithms can verify with it.
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+# Verified with a public key from jwks_uri, discovery or public_key (scopegate.jwk owns the rules).
+ASYMMETRIC_ALGORITHMS = (
+    *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+    *("ES256", "ES384", "ES512", "EdDSA"),
+)
+JWKS_EXTRA = "pip install 'scopegate[jwks]'"
 # RFC 7518 §3.2: a key of the same size as the hash output (256 bits for HS256) or larger.
 SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
 MIN_SECRET_BYTES = SECRET_BYTES_NEEDED["HS256"]
@@ -53,6 +71,51 @@ TOKEN_PROFILES = ("default", "rfc9068")
 def env_name(setting: str) -> str:
     """The environment variable that sets ``setting``."""
     return ENV_PREFIX + setting.upper()
+
+
+_NO_KEY = (
+    f"is required, unless tokens are verified with a public key from {env_name('jwks_uri')}, "
+    f"{env_name('public_key')} or {env_name('issuer')} (discovery)"
+)
+
+
+class _DefaultAlgorithms(list[str]):
+    """The unset ``algorithms``: replaced by the default for the configured keys."""
+
+
+def _require(module: str, why: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingExtraError(f"scopegate: {why} needs {module}: {JWKS_EXTRA}") from None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_url_problem(url: str, *, allow_insecure: bool) -> str | None:
+    """Why ``url`` may not be used to fetch keys; None when it may.
+
+    https always; http only for a loopback host (the local authorization
+    server, tests) or when ``allow_insecure_jwks`` is set.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "must be an absolute https URL"
+    if parts.scheme == "http" and not (allow_insecure or _is_loopback(parts.hostname)):
+        return (
+            "must use https (http is accepted only for a loopback host, or with "
+            f"{env_name('allow_insecure_jwks')}=true)"
+        )
+    return None
 
 
 def split_list(value: Any) -> Any:
@@ -97,13 +160,28 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The API's signing secret (the HS256 key shared with the authorization server); "
+            "not needed when the tokens are verified with a public key."
+        ),
+    )
     identifier: str = Field(description="The API identifier: the audience every token must carry.")
     issuer: str | None = Field(
         default=None, description="When set, the exact `iss` every token must carry."
     )
-    algorithms: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["HS256"],
-        description="Signing algorithms accepted; never taken from the token.",
+    allow_insecure_jwks: bool = Field(
+        default=False,
+        description="Fetch keys over plain http from a host that is not a loopback address.",
+    )
+    jwks_uri: str | None = Field(
+        default=None,
+        description="The authorization server's JWK Set URL (Auth0: https://TENANT/.well-known/jwks.json).",
+    )
+    public_key: str | None = Field(
+        default=None,
+        description="A static public key instead of a URL: PEM, a JWK or a JWK Set (JSON).",
     )
     allow_weak_secret: bool = Field(
         default=False,
@@ -112,9 +190,14 @@ class Settings(BaseSettings):
             "64 for HS512), which RFC 7518 §3.2 forbids."
         ),
     )
-    # After algorithms and allow_weak_secret: its length check reads them.
-    signing_secret: SecretStr = Field(
-        description="The API's signing secret (the HS256 key shared with the authorization server)."
+    # After the key sources, the secret and allow_weak_secret: its checks read them.
+    algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=_DefaultAlgorithms,
+        validate_default=True,
+        description=(
+            "Signing algorithms accepted; never taken from the token. Default: HS256 with a "
+            "signing secret, RS256 with a key source (jwks_uri, public_key or issuer discovery)."
+        ),
     )
     leeway: float = Field(
         default=5.0,
@@ -181,6 +264,24 @@ class Settings(BaseSettings):
         default=False,
         description="Also accept `?access_token=` (RFC 6750 §2.3); off: URLs end up in logs.",
     )
+    jwks_cache_ttl: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="Most seconds the JWK Set is cached (a shorter Cache-Control max-age wins).",
+    )
+    jwks_refresh_cooldown: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Least seconds between two fetches of the JWK Set (unknown kid, outage).",
+    )
+    jwks_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Most seconds one fetch of the JWK Set (or discovery document) may take.",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -232,20 +333,87 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("jwks_uri")
+    @classmethod
+    def _check_jwks_uri(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            allow = bool(info.data.get("allow_insecure_jwks"))
+            if problem := insecure_url_problem(value, allow_insecure=allow):
+                raise ValueError(problem)
+        return value
+
+    @field_validator("public_key")
+    @classmethod
+    def _check_public_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            _require("cryptography", f"{env_name('public_key')}")
+            from scopegate.jwk import parse_static_key
+
+            parse_static_key(value)
+        return value
+
+    @field_validator("algorithms", mode="before")
+    @classmethod
+    def _default_algorithms(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, _DefaultAlgorithms):
+            return value
+        if not {"jwks_uri", "public_key"} <= info.data.keys():
+            return ["RS256"]  # a key source was given but is invalid: that error is enough
+        if "signing_secret" not in info.data:
+            return ["HS256"]  # a secret was given but is invalid: that error is enough
+        secret = info.data.get("signing_secret") is not None
+        keys = any(info.data.get(name) for name in ("jwks_uri", "public_key"))
+        if not secret and not keys and info.data.get("issuer") is None:
+            raise ValueError(f"signing_secret: {_NO_KEY}")
+        discovery = not secret and not keys and info.data.get("issuer") is not None
+        if secret and keys:
+            raise ValueError(
+                "must be set when both signing_secret and a key source (jwks_uri or "
+                "public_key) are: each algorithm verifies with its own kind of key"
+            )
+        return ["RS256"] if keys or discovery else ["HS256"]
+
     @field_validator("algorithms")
     @classmethod
-    def _check_algorithms(cls, value: list[str]) -> list[str]:
+    def _check_algorithms(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if not value:
             raise ValueError("must name at least one algorithm")
+        known = (*HMAC_ALGORITHMS, *ASYMMETRIC_ALGORITHMS)
         for alg in value:
             if alg.lower() == "none":
                 raise ValueError("'none' is never accepted: tokens must be signed")
-            if alg not in HMAC_ALGORITHMS:
+            if alg not in known:
+                raise ValueError(f"unknown algorithm {alg!r}; known: " + ", ".join(known))
+        value = list(dict.fromkeys(value))
+        data = info.data
+        hmac = [alg for alg in value if alg in HMAC_ALGORITHMS]
+        secret: SecretStr | None = data.get("signing_secret")
+        if hmac and "signing_secret" in data and secret is None:  # else invalid, and said so
+            raise ValueError(
+                f"{', '.join(hmac)} needs {env_name('signing_secret')} "
+                "(an HMAC algorithm verifies only with the shared secret)"
+            )
+        if hmac and secret is not None:
+            # Checked here, not on the secret, so it is reported beside every other error.
+            length, needed = len(secret.get_secret_value().encode()), _secret_bytes_needed(hmac)
+            if length < needed and not data.get("allow_weak_secret", False):
                 raise ValueError(
-                    f"unknown algorithm {alg!r}; a signing secret verifies only "
-                    + ", ".join(HMAC_ALGORITHMS)
+                    f"signing_secret: is {length} bytes; HMAC keys need at least {needed} "
+                    f"(RFC 7518 section 3.2). Set {env_name('allow_weak_secret')}=true to "
+                    "accept it anyway"
                 )
-        return list(dict.fromkeys(value))
+        asymmetric = [alg for alg in value if alg not in HMAC_ALGORITHMS]
+        if asymmetric and {"jwks_uri", "public_key"} <= data.keys():
+            source = data.get("jwks_uri") or data.get("public_key") or data.get("issuer")
+            if not source:
+                raise ValueError(
+                    f"{', '.join(asymmetric)} needs a key source: {env_name('jwks_uri')}, "
+                    f"{env_name('public_key')} or {env_name('issuer')} (discovery)"
+                )
+            _require("cryptography", ", ".join(asymmetric))
+            if not data.get("public_key"):
+                _require("httpx", f"fetching keys for {', '.join(asymmetric)}")
+        return value
 
     @field_validator("scope_claims")
     @classmethod
@@ -303,25 +471,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{path!r} is not a path: public paths start with /")
         return list(dict.fromkeys(value))
 
-    # A field validator, not a model one, so it runs (and is reported) beside
-    # the other fields' errors; algorithms and allow_weak_secret come first.
     @field_validator("signing_secret")
     @classmethod
-    def _check_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        secret = value.get_secret_value().encode("utf-8")
-        if not secret:
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
             raise ValueError("must not be empty")
-        algorithms = info.data.get("algorithms")
-        if algorithms is None:  # invalid itself, and reported as such
-            return value
-        needed = _secret_bytes_needed(algorithms)
-        if len(secret) < needed and not info.data.get("allow_weak_secret", False):
-            raise ValueError(
-                f"is {len(secret)} bytes; HMAC keys need at least {needed} "
-                f"(RFC 7518 section 3.2). Set {env_name('allow_weak_secret')}=true to accept "
-                "it anyway"
-            )
         return value
+
+    @model_validator(mode="after")
+    def _check_discovery(self) -> Settings:
+        if self.discovery_issuer is not None:
+            problem = insecure_url_problem(
+                self.discovery_issuer, allow_insecure=self.allow_insecure_jwks
+            )
+            if problem:
+                raise ValueError(f"issuer: {problem} to discover the JWK Set from it")
+        return self
 
     @property
     def secret_bytes_needed(self) -> int:
@@ -330,17 +495,38 @@ class Settings(BaseSettings):
 
     @property
     def secret_is_weak(self) -> bool:
-        """True when the secret is shorter than :attr:`secret_bytes_needed`."""
+        """True when a secret is set and is shorter than :attr:`secret_bytes_needed`."""
+        if self.signing_secret is None:
+            return False
         return len(self.secret_bytes) < self.secret_bytes_needed
 
     @property
     def secret_bytes(self) -> bytes:
-        """The signing secret as the HMAC key bytes (UTF-8)."""
+        """The signing secret as the HMAC key bytes (UTF-8); empty when there is none."""
+        if self.signing_secret is None:
+            return b""
         return self.signing_secret.get_secret_value().encode("utf-8")
+
+    @property
+    def asymmetric_algorithms(self) -> list[str]:
+        """The configured algorithms that verify with a public key."""
+        return [alg for alg in self.algorithms if alg in ASYMMETRIC_ALGORITHMS]
+
+    @property
+    def discovery_issuer(self) -> str | None:
+        """The issuer whose metadata names the JWK Set, when keys come from discovery."""
+        if self.asymmetric_algorithms and not self.jwks_uri and not self.public_key:
+            return self.issuer
+        return None
+
+    @property
+    def has_key_source(self) -> bool:
+        """True when public keys can be had: ``jwks_uri``, ``public_key`` or discovery."""
+        return bool(self.jwks_uri or self.public_key or self.discovery_issuer)
 
 
 def _secret_bytes_needed(algorithms: list[str]) -> int:
-    return max(SECRET_BYTES_NEEDED[alg] for alg in algorithms)
+    return max((SECRET_BYTES_NEEDED.get(alg, 0) for alg in algorithms), default=0)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -348,7 +534,13 @@ def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_input=False, include_url=False):
         message = str(error["msg"]).removeprefix("Value error, ")
-        field = str(error["loc"][0]) if error["loc"] else "settings"
+        field, _, rest = message.partition(": ")
+        if error["loc"] and field not in Settings.model_fields:
+            field = str(error["loc"][0])
+        elif error["loc"]:  # a check on one field that is about another it depends on
+            message = rest
+        else:  # a model-level check: the message starts with the field name
+            field, _, message = message.partition(": ")
         if error["type"] == "missing":
             message = "is required"
         lines.append(f"{field} ({env_name(field)}): {message}")

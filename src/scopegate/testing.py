@@ -10,26 +10,42 @@ validation path (middleware, verifier, scope guards) instead of around it::
 
 Every claim can be overridden or removed (pass ``None``), and ``secret`` or
 ``algorithm`` can be replaced, so expired, wrong-audience or badly signed
-tokens are one argument away. The pytest fixtures built on these helpers live
+tokens are one argument away.
+
+Asymmetric keys work the same way offline: ``test_settings(algorithms=["RS256"])``
+generates a test key pair (once per process and algorithm), configures its
+public half as the static ``public_key`` (a JWK Set), and ``mint_token`` signs
+with the private half, with its ``kid``::
+
+    settings = test_settings(algorithms=["RS256"])
+    token = mint_token(settings, scopes=["read:messages"])
+
+The pytest fixtures built on these helpers live
 in :mod:`scopegate.pytest_plugin`. Nothing here imports a web framework or pytest.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from scopegate.settings import Settings
+from scopegate.errors import ConfigurationError
+from scopegate.settings import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, Settings, split_list
 
 __all__ = [
     "TEST_IDENTIFIER",
     "TEST_ISSUER",
     "TEST_SUBJECT",
+    "KeyPair",
     "bearer",
+    "key_pair",
     "mint_token",
     "test_settings",
 ]
@@ -41,14 +57,84 @@ TEST_SUBJECT = "scopegate-test-client@clients"
 _CLIENT_SUFFIX = "@clients"
 
 
+@dataclass(frozen=True)
+class KeyPair:
+    """A generated key pair for one asymmetric algorithm.
+
+    Attributes:
+        algorithm: the JWS ``alg`` it signs with.
+        kid: its key id (``scopegate-test-<alg>``).
+        private_key: the ``cryptography`` private key ``mint_token`` signs with.
+        public_jwk: the public half as a JWK (with ``kid``, ``alg`` and ``use``).
+    """
+
+    algorithm: str
+    kid: str
+    private_key: Any
+    public_jwk: dict[str, Any]
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        """A JWK Set holding only this key's public half."""
+        return {"keys": [self.public_jwk]}
+
+
+@functools.cache
+def key_pair(algorithm: str = "RS256") -> KeyPair:
+    """The process's test key pair for ``algorithm`` (generated once, then reused).
+
+    RSA keys are 2048 bits (RS*, PS*), EC keys are on the algorithm's curve
+    (ES256: P-256, ES384: P-384, ES512: P-521), EdDSA keys are Ed25519.
+
+    Raises:
+        ValueError: ``algorithm`` is not an asymmetric algorithm scopegate accepts.
+    """
+    if algorithm not in ASYMMETRIC_ALGORITHMS:
+        raise ValueError(f"{algorithm!r} is not one of {', '.join(ASYMMETRIC_ALGORITHMS)}")
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+    private: Any
+    if algorithm.startswith(("RS", "PS")):
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    elif algorithm.startswith("ES"):
+        curve = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}.get(algorithm, ec.SECP521R1)
+        private = ec.generate_private_key(curve())
+        jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    else:
+        private = ed25519.Ed25519PrivateKey.generate()
+        jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    kid = f"scopegate-test-{algorithm.lower()}"
+    return KeyPair(algorithm, kid, private, {**jwk, "kid": kid, "alg": algorithm, "use": "sig"})
+
+
+def _test_keys_of(settings: Settings) -> dict[str, KeyPair]:
+    """The test key pairs whose public halves ``settings.public_key`` holds, by ``alg``."""
+    try:
+        members = json.loads(settings.public_key or "{}").get("keys", [])
+    except (ValueError, AttributeError):
+        return {}
+    pairs = {}
+    for member in members:
+        alg = member.get("alg") if isinstance(member, dict) else None
+        if alg in ASYMMETRIC_ALGORITHMS and member.get("kid") == key_pair(alg).kid:
+            pairs[alg] = key_pair(alg)
+    return pairs
+
+
 def test_settings(**overrides: Any) -> Settings:
     """Settings for tests: a fresh random secret, a test audience and issuer.
 
     Only ``overrides`` and the defaults count (:meth:`Settings.explicit`):
     neither ``SCOPEGATE_*`` variables nor an ``.env`` file can change the result.
+    When ``algorithms`` names asymmetric algorithms and no key source is given,
+    the public halves of their :func:`key_pair` become the static ``public_key``;
+    the secret is kept only when an HMAC algorithm is listed too.
 
     Example:
         >>> settings = test_settings(scope_claims=["scope", "permissions"])
+        >>> rs256 = test_settings(algorithms=["RS256"])
     """
     values: dict[str, Any] = {
         "signing_secret": secrets.token_urlsafe(48),
@@ -56,6 +142,14 @@ def test_settings(**overrides: Any) -> Settings:
         "issuer": TEST_ISSUER,
         **overrides,
     }
+    algorithms = split_list(overrides.get("algorithms", []))
+    asymmetric = [alg for alg in algorithms if alg in ASYMMETRIC_ALGORITHMS]
+    if asymmetric and not {"jwks_uri", "public_key"} & overrides.keys():
+        jwks = {"keys": [key_pair(alg).public_jwk for alg in dict.fromkeys(asymmetric)]}
+        values["public_key"] = json.dumps(jwks)
+        if not any(alg in HMAC_ALGORITHMS for alg in algorithms):
+            values["signing_secret"] = None
+    values.update(overrides)
     return Settings.explicit(**values)
 
 
@@ -81,6 +175,7 @@ def mint_token(
     algorithm: str | None = None,
     headers: dict[str, Any] | None = None,
     profile: str | None = None,
+    key: Any = None,
     **claims: Any,
 ) -> str:
     """A signed access token that a verifier built from ``settings`` accepts.
@@ -100,8 +195,11 @@ def mint_token(
         secret: sign with this key instead of the settings' secret.
         algorithm: sign with this algorithm instead of the first allowed one.
         headers: extra JOSE header parameters (``typ``, ``kid``, ``crit``...);
-            ``typ: None`` leaves ``typ`` out.
+            ``typ: None`` leaves ``typ`` out. For an asymmetric algorithm the test
+            key's ``kid`` is set unless given here (``{"kid": None}`` leaves it out).
         profile: ``default`` or ``rfc9068``; None follows ``settings.token_profile``.
+        key: a private key to sign an asymmetric token with, instead of the
+            :func:`key_pair` the settings' ``public_key`` names.
         **claims: claims to add or replace; a claim given as None is removed.
 
     Raises:
@@ -134,8 +232,21 @@ def mint_token(
     header.update(headers or {})
     payload.update(claims)
     payload = {name: value for name, value in payload.items() if value is not None}
-    key = settings.secret_bytes if secret is None else secret
-    return jwt.encode(payload, key, algorithm=algorithm or settings.algorithms[0], headers=header)
+    alg = algorithm or settings.algorithms[0]
+    if alg in HMAC_ALGORITHMS or secret is not None:
+        signing_key: Any = settings.secret_bytes if secret is None else secret
+        return jwt.encode(payload, signing_key, algorithm=alg, headers=header)
+    if key is None:
+        pair = _test_keys_of(settings).get(alg)
+        if pair is None:
+            raise ConfigurationError(
+                f"mint_token: no test key for {alg} in these settings; use "
+                f"test_settings(algorithms=[{alg!r}]) or pass key="
+            )
+        key = pair.private_key
+        header.setdefault("kid", pair.kid)
+    header = {name: value for name, value in header.items() if value is not None or name == "typ"}
+    return jwt.encode(payload, key, algorithm=alg, headers=header)
 
 
 def bearer(token: str) -> dict[str, str]:

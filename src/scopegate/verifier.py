@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from jwt.algorithms import HMACAlgorithm
+from jwt.algorithms import Algorithm, HMACAlgorithm
 from jwt.exceptions import PyJWTError
 
 from scopegate.cache import TokenCache
 from scopegate.claims import Validator, build_access_token, check_header, run_validator
 from scopegate.errors import ConfigurationError, FailureDetail, InvalidTokenError, TokenFailure
 from scopegate.jws import load_object, split_compact
+from scopegate.keysource import KeySource
 from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
 
@@ -40,13 +41,19 @@ _HASHES = {
 
 
 class TokenVerifier:
-    """Verifies HS256 (or another configured HMAC algorithm) access tokens.
+    """Verifies access tokens signed with the configured algorithms and keys.
 
-    Verified tokens are kept in a :class:`~scopegate.cache.TokenCache` (unless
-    ``cache_maxsize`` is 0), so a token is verified once, not on every request.
-    Algorithms, audience, issuer and leeway come from :class:`Settings` only;
-    nothing in a token's header chooses a key or an algorithm, and ``kid``,
-    ``jku``, ``jwk`` and ``x5u`` are never looked up.
+    HMAC algorithms verify with the signing secret; RS/PS/ES/EdDSA with a public
+    key of the configured source (:mod:`scopegate.jwks`, selected by
+    :mod:`scopegate.jwk`). Verified tokens are kept in a
+    :class:`~scopegate.cache.TokenCache` (unless ``cache_maxsize`` is 0), so a
+    token is verified once, not on every request. Algorithms, audience, issuer
+    and leeway come from :class:`Settings` only; ``kid`` only selects among the
+    configured keys, and ``jku``, ``jwk``, ``x5u`` and ``x5c`` are never looked up.
+
+    With a key source that must fetch, :meth:`verify` may raise
+    :class:`~scopegate.keysource.KeyRefreshNeeded`;
+    :class:`~scopegate.protector.BearerProtector` handles it.
 
     Args:
         settings: what the API accepts.
@@ -73,9 +80,19 @@ class TokenVerifier:
         self.clock = clock
         self._profile = settings.token_profile
         self.validators: tuple[Validator, ...] = tuple(validators)
-        self._algorithms = {name: HMACAlgorithm(_HASHES[name]) for name in settings.algorithms}
+        hmac = {n: HMACAlgorithm(_HASHES[n]) for n in settings.algorithms if n in _HASHES}
+        self._keys = _prepared_keys(hmac, settings.secret_bytes)
+        self._algorithms: dict[str, Algorithm] = dict(hmac)
         self._allowed = tuple(settings.algorithms)
-        self._keys = _prepared_keys(self._algorithms, settings.secret_bytes)
+        self.key_source: KeySource | None = None
+        self._asymmetric = frozenset(settings.asymmetric_algorithms)
+        if self._asymmetric:
+            # Imported here: the jwks extra is needed only when a public key is configured.
+            from scopegate.jwk import algorithm_object
+            from scopegate.jwks import key_source
+
+            self.key_source = key_source(settings)
+            self._algorithms.update((name, algorithm_object(name)) for name in self._asymmetric)
         if settings.secret_is_weak:
             logger.warning(
                 "scopegate: the signing secret is shorter than RFC 7518 section 3.2 allows "
@@ -88,6 +105,8 @@ class TokenVerifier:
             self.cache = TokenCache(
                 settings.cache_maxsize, settings.cache_ttl, settings.leeway, clock
             )
+            if self.key_source is not None:  # a revoked key's tokens leave the cache
+                self.key_source.on_keys_removed(self.cache.clear)
 
     def verify(self, token: str) -> AccessToken:
         """Verify ``token`` and return what it grants.
@@ -126,30 +145,46 @@ class TokenVerifier:
                 detail=FailureDetail("alg", "alg", self._allowed, alg),
             )
         key = self._key_for(header, alg)
-        self._verify_signature(algorithm, jws.signing_input, key, jws.signature)
+        self._verify_signature(algorithm, jws.signing_input, key, jws.signature, header, alg)
         return load_object(jws.payload)
 
-    def _key_for(self, header: Mapping[str, Any], alg: str) -> bytes:
+    def _key_for(self, header: Mapping[str, Any], alg: str) -> Any:
         """The key that verifies a token with this header and (allowed) algorithm.
 
-        Today the configured signing secret, whatever the header says: ``kid``
-        and friends choose nothing.
+        The signing secret for an HMAC ``alg``, a public key of the key source
+        (selected by ``kid``) for an asymmetric one: a public key is never an
+        HMAC secret. Raises what the key source raises (see
+        :class:`~scopegate.keysource.KeySource`).
         """
+        if alg in self._asymmetric and self.key_source is not None:
+            return self.key_source.key_for(header, alg)
         return self._keys[alg]
 
-    @staticmethod
     def _verify_signature(
-        algorithm: HMACAlgorithm, signing_input: bytes, key: bytes, signature: bytes
+        self,
+        algorithm: Algorithm,
+        signing_input: bytes,
+        key: Any,
+        signature: bytes,
+        header: Mapping[str, Any],
+        alg: str,
     ) -> None:
         """The one place PyJWT is called on a token, and its errors caught."""
         try:
             verified = algorithm.verify(signing_input, key, signature)
         except (PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(
-                TokenFailure.SIGNATURE, detail=FailureDetail("signature")
+                TokenFailure.SIGNATURE, detail=self._signature_detail(header, alg)
             ) from exc
         if not verified:
-            raise InvalidTokenError(TokenFailure.SIGNATURE, detail=FailureDetail("signature"))
+            raise InvalidTokenError(
+                TokenFailure.SIGNATURE, detail=self._signature_detail(header, alg)
+            )
+
+    def _signature_detail(self, header: Mapping[str, Any], alg: str) -> FailureDetail:
+        if alg in self._asymmetric:
+            return FailureDetail("signature", "kid", "public key", header.get("kid"))
+        return FailureDetail("signature")
 
 
 def _warn_about_issuer(issuer: str | None) -> None:

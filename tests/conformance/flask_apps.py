@@ -32,6 +32,7 @@ from scopegate.flask import (
     require_token,
     settings_from_config,
 )
+from scopegate.settings import env_name
 from scopegate.wsgi import BearerAuthMiddleware
 
 from .apps import PUBLIC_PATHS, from_our_client, verifier_for
@@ -166,14 +167,13 @@ def _flask_extension(
     settings: Settings, *, auth_required: bool, allow_query_token: bool, validated: bool
 ) -> Flask:
     app = Flask(__name__)
+    # Every setting as the config key of its variable, the request policy included.
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is not None:
+            secret = getattr(value, "get_secret_value", None)
+            app.config[env_name(name)] = secret() if secret is not None else value
     app.config.update(
-        SCOPEGATE_SIGNING_SECRET=settings.signing_secret.get_secret_value(),
-        SCOPEGATE_IDENTIFIER=settings.identifier,
-        SCOPEGATE_ISSUER=settings.issuer,
-        # The token rules as Python values in app.config, through the same validation.
-        SCOPEGATE_TOKEN_PROFILE=settings.token_profile,
-        SCOPEGATE_REQUIRED_CLAIMS=settings.required_claims,
-        SCOPEGATE_CLAIM_VALUES=settings.claim_values,
         SCOPEGATE_AUTH_REQUIRED=auth_required,
         SCOPEGATE_PUBLIC_PATHS=list(PUBLIC_PATHS),
         SCOPEGATE_ALLOW_QUERY_TOKEN=allow_query_token,

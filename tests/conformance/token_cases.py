@@ -163,9 +163,16 @@ EXACT_JSON_CASES = [
     bad_token("signature-non-zero-trailing-bits", MALFORMED, respelled(valid(), 2)),
     bad_token("payload-non-zero-trailing-bits", MALFORMED, respelled(valid(), 1)),
     bad_token("signature-standard-alphabet", MALFORMED, standard_alphabet),
-    bad_token("signature-length-4n-plus-1", MALFORMED, lambda: valid()() + "AA"),
+    bad_token("signature-length-4n-plus-1", MALFORMED, lambda: _length_4n_plus_1(valid()())),
     bad_token("header-empty-segment", MALFORMED, lambda: "." + valid()().partition(".")[2]),
 ]
+
+
+def _length_4n_plus_1(token: str) -> str:
+    """``token`` with its signature lengthened to 4n+1 characters: no base64 length."""
+    signature = token.rpartition(".")[2]
+    return token + "A" * ((1 - len(signature)) % 4 or 4)
+
 
 # RFC 7519 §4.1: a registered claim that is present has its registered type; null is present.
 CLAIM_TYPE_CASES = [

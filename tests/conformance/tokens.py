@@ -12,12 +12,18 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from conftest import SECRET, make_claims, mint
+import jwt
+
+from conftest import SECRET, make_claims
+from conftest import mint as mint_hs256
 
 __all__ = [
     "OTHER_SECRET",
+    "SIGNER",
+    "Signer",
     "Token",
     "const",
     "forged",
@@ -44,6 +50,37 @@ def _b64url(data: bytes) -> str:
 
 def _segment(value: Any) -> str:
     return _b64url(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+@dataclass
+class Signer:
+    """How "valid" tokens are signed: HS256 with SECRET, or RS256 with ``rs256_key``.
+
+    With ``rs256_key`` set (the RS256 run of the token cases), every token that
+    would be HS256-signed with SECRET is RS256-signed with it instead (and
+    OTHER_SECRET becomes ``other_rs256_key``), and a forged header's ``HS256``
+    and ``RS256`` swap places, so each case breaks the same rule under both
+    configurations.
+    """
+
+    rs256_key: Any = None
+    other_rs256_key: Any = None
+
+
+SIGNER = Signer()
+
+
+def mint(*, key: str | bytes = SECRET, headers: dict[str, Any] | None = None, **claims: Any) -> str:
+    if SIGNER.rs256_key is None:
+        return mint_hs256(key=key, headers=headers, **claims)
+    private = SIGNER.rs256_key if key == SECRET else SIGNER.other_rs256_key
+    return jwt.encode(make_claims(**claims), private, algorithm="RS256", headers=headers)
+
+
+def _swap(header: dict[str, Any]) -> dict[str, Any]:
+    if SIGNER.rs256_key is None or header.get("alg") not in ("HS256", "RS256"):
+        return header
+    return {**header, "alg": "RS256" if header["alg"] == "HS256" else "HS256"}
 
 
 def const(token: str) -> Token:
@@ -73,8 +110,13 @@ def forged(header: dict[str, Any], payload: Any = None, **claims: Any) -> Token:
     def build() -> str:
         body = make_claims(**claims) if payload is None else payload
         encoded = _b64url(body) if isinstance(body, bytes) else _segment(body)
-        signing_input = f"{_segment(header)}.{encoded}"
-        digest = _DIGESTS.get(header.get("alg", ""))
+        sent = _swap(header)
+        signing_input = f"{_segment(sent)}.{encoded}"
+        if SIGNER.rs256_key is not None and sent.get("alg") == "RS256":
+            algorithm = jwt.get_algorithm_by_name("RS256")
+            signature = algorithm.sign(signing_input.encode("ascii"), SIGNER.rs256_key)
+            return f"{signing_input}.{_b64url(signature)}"
+        digest = _DIGESTS.get(sent.get("alg", ""))
         if digest is None:
             return signing_input + "."
         mac = hmac.new(SECRET.encode("utf-8"), signing_input.encode("ascii"), digest)
@@ -99,6 +141,14 @@ def header_and_payload() -> str:
 
 
 def _signed(header: bytes, payload: bytes) -> str:
+    """Raw header and payload bytes, signed as :data:`SIGNER` says (HS256, or RS256)."""
+    if SIGNER.rs256_key is not None:
+        header = header.replace(b'"alg":"HS256"', b'"alg":"RS256"')
+        signing_input = f"{_b64url(header)}.{_b64url(payload)}"
+        signature = jwt.get_algorithm_by_name("RS256").sign(
+            signing_input.encode("ascii"), SIGNER.rs256_key
+        )
+        return f"{signing_input}.{_b64url(signature)}"
     signing_input = f"{_b64url(header)}.{_b64url(payload)}"
     mac = hmac.new(SECRET.encode("utf-8"), signing_input.encode("ascii"), hashlib.sha256)
     return f"{signing_input}.{_b64url(mac.digest())}"
