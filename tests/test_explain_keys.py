@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from conftest import IDENTIFIER
 from jwks_server import SigningKey, jwks_server
 from scopegate import Settings
+from scopegate.cli import main
 from scopegate.errors import TokenFailure
 from scopegate.explain import explain
 from scopegate.testing import key_pair, mint_token, test_settings
@@ -69,3 +72,37 @@ def test_jwks_fetched_or_unreachable(down: bool) -> None:
         assert report.to_dict()["failure"] is None
     else:
         assert report.valid
+
+
+@pytest.mark.parametrize("case", ["valid", "unknown-kid", "unreachable"])
+def test_inspect_command_explains_asymmetric_verdicts(
+    case: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in [name for name in os.environ if name.startswith("SCOPEGATE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env file
+    with jwks_server(KEY) as server:
+        monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
+        monkeypatch.setenv("SCOPEGATE_JWKS_URI", server.jwks_uri)
+        token = KEY.mint(kid="rotated-away") if case == "unknown-kid" else KEY.mint()
+        if case == "unreachable":
+            server.stop()
+        code = main(["inspect", token])
+    last = capsys.readouterr().out.splitlines()[-1]
+    expected = {
+        "valid": (0, "VALID \u2014 scopes: other-scope sample-scope"),
+        "unknown-kid": (
+            1,
+            "INVALID \u2014 unknown kid: no key has kid 'rotated-away' (known kids: 'key-a')",
+        ),
+        "unreachable": (
+            1,
+            "INVALID \u2014 JWKS unreachable: no signing key could be fetched from "
+            f"{server.jwks_uri} (",
+        ),
+    }[case]
+    assert code == expected[0]
+    assert last.startswith(expected[1])

@@ -370,3 +370,12 @@ def test_static_key_forms_agree() -> None:
     )
     keys = parse_static_key(pem.decode())
     assert (keys.wildcard, keys.keys[0].kty, keys.keys[0].crv) == (True, "EC", "P-256")
+
+
+def test_two_key_sources_are_refused() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        settings_for(rsa_pem().decode(), ["RS256"], jwks_uri="https://tenant.example/jwks.json")
+    assert str(info.value) == (
+        "Invalid scopegate settings:\n  public_key (SCOPEGATE_PUBLIC_KEY): and "
+        "SCOPEGATE_JWKS_URI are two key sources; set one of them"
+    )

@@ -14,6 +14,8 @@ from scopegate import ConfigurationError, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.testing import bearer, key_pair, mint_token, test_settings
 
+pytest_plugins = ["pytester"]
+
 ALGORITHMS = ["RS256", "RS384", "PS256", "ES256", "ES384", "ES512", "EdDSA"]
 
 

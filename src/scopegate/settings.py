@@ -344,8 +344,10 @@ class Settings(BaseSettings):
 
     @field_validator("public_key")
     @classmethod
-    def _check_public_key(cls, value: str | None) -> str | None:
+    def _check_public_key(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
+            if info.data.get("jwks_uri"):
+                raise ValueError(f"and {env_name('jwks_uri')} are two key sources; set one of them")
             _require("cryptography", f"{env_name('public_key')}")
             from scopegate.jwk import parse_static_key
 
