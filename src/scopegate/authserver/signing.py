@@ -95,10 +95,15 @@ def load_private_key(private_pem: str) -> RSAPrivateKey:
     return key
 
 
-@functools.lru_cache(maxsize=64)
 def public_jwk(cert_pem: str, kid: str) -> dict[str, Any]:
     """The JWK (RFC 7517) of the certificate's public key: ``kty``, ``n``, ``e``,
-    ``kid``, ``alg`` and ``use``. A copy: callers may change it."""
+    ``kid``, ``alg`` and ``use``; a new dict each time."""
+    kty, n, e = _public_members(cert_pem)
+    return {"kty": kty, "n": n, "e": e, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+
+
+@functools.lru_cache(maxsize=64)
+def _public_members(cert_pem: str) -> tuple[str, str, str]:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
     from jwt.algorithms import RSAAlgorithm
@@ -107,14 +112,7 @@ def public_jwk(cert_pem: str, kid: str) -> dict[str, Any]:
     if not isinstance(public_key, RSAPublicKey):
         raise TypeError("a signing key in the store is not an RSA key")
     jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
-    return {
-        "kty": jwk["kty"],
-        "n": jwk["n"],
-        "e": jwk["e"],
-        "kid": kid,
-        "alg": ALGORITHM,
-        "use": "sig",
-    }
+    return jwk["kty"], jwk["n"], jwk["e"]
 
 
 @functools.lru_cache(maxsize=64)
