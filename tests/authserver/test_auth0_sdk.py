@@ -1,4 +1,5 @@
-"""auth0-python drives the seed's whole flow against a real server, over HTTP and HTTPS.
+"""auth0-python drives the seed's whole flow against a real server, over HTTP and HTTPS,
+then Auth0's defaults: an RS256 API and the signing keys listed, rotated and revoked.
 
 With ``--tls`` the SDK is used as a team's scripts use it against a tenant:
 ``ManagementClient(domain="127.0.0.1:PORT", client_id=..., client_secret=...)``,

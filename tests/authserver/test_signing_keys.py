@@ -358,3 +358,43 @@ def test_a_version_2_database_gets_signing_keys_and_their_scopes(tmp_path: Path)
         assert [len(kids(keys.json(), flag)) for flag in ("current", "next")] == [1, 1]
         with live.store.db.read() as read:
             assert read.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("GET", "/api/v2/keys/signing?page=0", id="list"),
+        pytest.param("POST", "/api/v2/keys/signing/rotate?dry_run=true", id="rotate"),
+        pytest.param("PUT", "/api/v2/keys/signing/kid/revoke?force=1", id="revoke"),
+    ],
+)
+def test_query_parameters_are_refused_before_any_write(
+    live: Live, mgmt: httpx.Client, method: str, path: str
+) -> None:
+    keys = mgmt.get("/api/v2/keys/signing").json()
+    response = mgmt.request(method, path)
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "invalid_query_string"
+    assert response.json()["message"].startswith(
+        "Query validation error: 'Additional properties not allowed: "
+    )
+    assert mgmt.get("/api/v2/keys/signing").json() == keys
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        pytest.param("POST", "/.well-known/jwks.json", "GET, HEAD", id="jwks"),
+        pytest.param("PUT", "/.well-known/openid-configuration", "GET, HEAD", id="openid"),
+        pytest.param(
+            "DELETE", "/.well-known/oauth-authorization-server", "GET, HEAD", id="rfc8414"
+        ),
+        pytest.param("POST", "/api/v2/keys/signing", "GET, HEAD", id="keys"),
+    ],
+)
+def test_other_methods_are_405_with_allow(
+    live: Live, mgmt: httpx.Client, method: str, path: str, allow: str
+) -> None:
+    response = mgmt.request(method, path, content=b"junk")
+    assert (response.status_code, response.headers["allow"]) == (405, allow)
+    assert response.json()["errorCode"] == "method_not_allowed"

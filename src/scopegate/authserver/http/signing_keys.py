@@ -4,7 +4,8 @@
 /keys/signing/{kid}`` gives one, ``POST /keys/signing/rotate`` makes the
 next key current (and answers its ``kid`` and ``cert``), ``PUT
 /keys/signing/{kid}/revoke`` takes a previous key out of the JWK Set (and
-answers its ``kid`` and ``cert``). The scopes are Auth0's:
+answers its ``kid`` and ``cert``). Auth0 documents no query parameters for
+them, so any is a 400, before anything is written. The scopes are Auth0's:
 ``read:signing_keys``, ``create:signing_keys`` (rotate) and
 ``update:signing_keys`` (revoke).
 """
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from scopegate.authserver.errors import not_found
+from scopegate.authserver.http.listing import read_query
 from scopegate.authserver.signing import new_key_material
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import SigningKey
@@ -37,12 +39,14 @@ def _kid_and_cert(key: SigningKey) -> Response:
 
 @require_scope("read:signing_keys")
 async def list_keys(request: Request) -> Response:
+    read_query(request, paging=False)
     keys = await run_in_threadpool(_store(request).signing_keys.list)
     return JSONResponse([key.to_json() for key in keys])
 
 
 @require_scope("read:signing_keys")
 async def get_key(request: Request) -> Response:
+    read_query(request, paging=False)
     key = await run_in_threadpool(_store(request).signing_keys.get, request.path_params["kid"])
     if key is None:
         raise not_found("signing_key")
@@ -51,6 +55,7 @@ async def get_key(request: Request) -> Response:
 
 @require_scope("create:signing_keys")
 async def rotate(request: Request) -> Response:
+    read_query(request, paging=False)
     fresh = await run_in_threadpool(new_key_material)
     current = await run_in_threadpool(_store(request).signing_keys.rotate, fresh)
     return _kid_and_cert(current)
@@ -58,6 +63,7 @@ async def rotate(request: Request) -> Response:
 
 @require_scope("update:signing_keys")
 async def revoke(request: Request) -> Response:
+    read_query(request, paging=False)
     key = await run_in_threadpool(_store(request).signing_keys.revoke, request.path_params["kid"])
     return _kid_and_cert(key)
 
