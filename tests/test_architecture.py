@@ -252,6 +252,7 @@ AUTHSERVER = PACKAGE / "authserver"
 AUTHSERVER_PARTS = {
     "errors": 0,
     "credentials": 0,
+    "signing": 0,
     "storage": 1,
     "http": 2,
     "bootstrap": 3,

@@ -1,4 +1,5 @@
-"""auth0-python drives the seed's whole flow against a real server, over HTTP and HTTPS.
+"""auth0-python drives the seed's whole flow against a real server, over HTTP and HTTPS,
+then Auth0's defaults: an RS256 API and the signing keys listed, rotated and revoked.
 
 With ``--tls`` the SDK is used as a team's scripts use it against a tenant:
 ``ManagementClient(domain="127.0.0.1:PORT", client_id=..., client_secret=...)``,
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from auth0.authentication import GetToken
@@ -194,3 +196,52 @@ def test_the_seed_flow_with_auth0_python(tmp_path: Path, tls: bool) -> None:
         management.resource_servers.delete(api.id)
         assert refusal(lambda: management.resource_servers.get(api.id))[0] == 404
         assert refusal(lambda: management.client_grants.get(grant.id))[0] == 404
+
+
+def test_an_rs256_api_and_key_rotation_with_auth0_python(tmp_path: Path, tls: bool) -> None:
+    """Auth0's defaults: an API created without ``signing_alg`` signs with RS256; the SDK
+    lists, rotates and revokes the keys, and PyJWT verifies through the JWK Set."""
+    with sdk_server(tmp_path, tls) as (live, management, get_token):
+        identifier = f"https://rs256/{uuid.uuid4().hex}"
+        api = management.resource_servers.create(identifier=identifier, name="RS256 API")
+        assert api.signing_alg == "RS256"
+        assert api.signing_secret is None
+        client = management.clients.create(name="RS256 App", app_type="non_interactive")
+        management.client_grants.create(client_id=client.client_id, audience=identifier, scope=[])
+        scheme = "https" if tls else "http"
+        domain = live.base_url.split("://", 1)[1]
+
+        def token() -> str:
+            issued = get_token(
+                domain, client.client_id, client.client_secret, protocol=scheme
+            ).client_credentials(identifier)
+            access_token: str = issued["access_token"]
+            return access_token
+
+        def verify(access_token: str) -> dict[str, Any]:
+            jwks = httpx.get(live.base_url + "/.well-known/jwks.json").json()
+            key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(access_token)["kid"]]
+            claims: dict[str, Any] = jwt.decode(
+                access_token, key, algorithms=["RS256"], audience=identifier, issuer=live.issuer
+            )
+            return claims
+
+        keys = management.keys.signing.list()
+        (current,) = [key.kid for key in keys if key.current]
+        (upcoming,) = [key.kid for key in keys if key.next]
+        assert all(key.fingerprint and key.thumbprint and key.pkcs_7 for key in keys)
+        old = token()
+        assert jwt.get_unverified_header(old)["kid"] == current
+        rotated = management.keys.signing.rotate()
+        assert rotated.kid == upcoming
+        assert rotated.cert.startswith("-----BEGIN CERTIFICATE-----")
+        new = token()
+        assert jwt.get_unverified_header(new)["kid"] == upcoming
+        assert verify(old)["aud"] == verify(new)["aud"] == identifier
+        assert management.keys.signing.get(current).previous is True
+        assert management.keys.signing.revoke(current).kid == current
+        assert management.keys.signing.get(current).revoked is True
+        with pytest.raises(KeyError):
+            verify(old)
+        assert verify(new)["aud"] == identifier
+        assert refusal(lambda: management.keys.signing.revoke(upcoming))[0] == 400

@@ -86,3 +86,24 @@ def test_concurrent_resource_server_creation(fresh: tuple[Live, httpx.Client]) -
         s["identifier"] for s in mgmt.get("/api/v2/resource-servers?per_page=100").json()
     ]
     assert len(identifiers) == len(set(identifiers)) == before + THREADS + 1
+
+
+def test_concurrent_rotations_leave_one_current_and_one_next_key(
+    fresh: tuple[Live, httpx.Client],
+) -> None:
+    live, mgmt = fresh
+    rotations = 6
+    calls = [lambda http: http.post("/api/v2/keys/signing/rotate") for _ in range(rotations)]
+    answers = race(live.base_url, _token(mgmt), calls)
+    assert [answer.status_code for answer in answers] == [200] * rotations
+    keys = mgmt.get("/api/v2/keys/signing").json()
+    flags = Counter(
+        flag for key in keys for flag in ("current", "next", "previous") if key.get(flag)
+    )
+    assert flags == {"current": 1, "next": 1, "previous": rotations}
+    assert len(keys) == rotations + 2
+    # every rotation promoted a different key, and the last one promoted is the current key
+    promoted = {answer.json()["kid"] for answer in answers}
+    assert len(promoted) == rotations
+    (current,) = [key["kid"] for key in keys if key.get("current")]
+    assert current in promoted

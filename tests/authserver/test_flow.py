@@ -127,7 +127,12 @@ def test_the_whole_flow(live: Live, http: httpx.Client) -> None:
 def test_token_lifetime_sets_exp(live: Live, mgmt: httpx.Client) -> None:
     api = mgmt.post(
         "/api/v2/resource-servers",
-        json={"identifier": "urn:short-lived", "token_lifetime": 60, "scopes": []},
+        json={
+            "identifier": "urn:short-lived",
+            "signing_alg": "HS256",
+            "token_lifetime": 60,
+            "scopes": [],
+        },
     ).json()
     assert api["name"] == "urn:short-lived"
     client = mgmt.post("/api/v2/clients", json={"name": "short"}).json()

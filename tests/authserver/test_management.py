@@ -214,10 +214,10 @@ def test_duplicate_identifier_is_409(mgmt: httpx.Client) -> None:
             id="fragment",
         ),
         pytest.param(
-            {"identifier": "urn:x", "signing_alg": "RS256"},
-            "Payload validation error: 'this server signs tokens with HS256 only; RS256 is not "
-            "supported yet' on property signing_alg.",
-            id="rs256",
+            {"identifier": "urn:x", "signing_alg": "PS256"},
+            "Payload validation error: 'this server signs tokens with RS256 or HS256 only' on "
+            "property signing_alg.",
+            id="ps256",
         ),
         pytest.param(
             {"identifier": "urn:x", "token_lifetime": "60"},

@@ -140,7 +140,11 @@ def two_scopes(mgmt: httpx.Client) -> dict[str, Any]:
     """An API with read and write, and a client granted both."""
     api = mgmt.post(
         "/api/v2/resource-servers",
-        json={"identifier": "urn:two", "scopes": [{"value": "read"}, {"value": "write"}]},
+        json={
+            "identifier": "urn:two",
+            "signing_alg": "HS256",
+            "scopes": [{"value": "read"}, {"value": "write"}],
+        },
     ).json()
     client = mgmt.post("/api/v2/clients", json={"name": "two"}).json()
     grant = mgmt.post(

@@ -163,4 +163,4 @@ def test_a_version_1_database_is_migrated_and_its_scrypt_secrets_still_work(
             assert created.status_code == 201, created.text
             assert created.json()["is_first_party"] is False
         with live.store.db.read() as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 3

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scopegate.authserver.errors import ManagementApiError
+from scopegate.authserver.signing import new_key_material
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import (
     Client,
@@ -139,3 +140,23 @@ def test_an_unusable_file_is_a_configuration_error(tmp_path: Path) -> None:
         Store(str(tmp_path / "not.db"))
     with pytest.raises(ConfigurationError, match="db: cannot open"):
         Store(str(tmp_path / "missing" / "dir" / "a.db"))
+
+
+def test_signing_keys_ensure_makes_a_current_and_a_next_key_once(store: Store) -> None:
+    keys = store.signing_keys
+    assert keys.missing() == 2
+    assert keys.current() is None
+    with pytest.raises(ValueError, match="not enough fresh keys"):
+        keys.ensure([new_key_material()])
+    assert keys.list() == []  # the failed write left nothing behind
+    fresh = [new_key_material(), new_key_material()]
+    keys.ensure(fresh)
+    assert keys.missing() == 0
+    listed = keys.list()
+    assert [(key.kid, key.current, key.next) for key in listed] == [
+        (fresh[0].kid, True, False),
+        (fresh[1].kid, False, True),
+    ]
+    keys.ensure([])  # nothing missing: nothing used, nothing changed
+    assert keys.list() == listed
+    assert "PRIVATE KEY" not in repr(listed)

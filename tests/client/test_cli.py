@@ -192,6 +192,21 @@ def test_a_conflict(env: dict[str, str], tmp_path: Path) -> None:
     )
 
 
+def test_signing_keys(env: dict[str, str], tmp_path: Path) -> None:
+    keys = ok(["keys", "list"], env, tmp_path)
+    (current,) = [key["kid"] for key in keys if key.get("current")]
+    (upcoming,) = [key["kid"] for key in keys if key.get("next")]
+    rotated = ok(["keys", "rotate"], env, tmp_path)
+    assert rotated["kid"] == upcoming
+    assert ok(["keys", "revoke", current], env, tmp_path)["kid"] == current
+    message = refused(["keys", "revoke", upcoming], env, tmp_path, 1)
+    assert message == (
+        "scopegate keys revoke: error: the server refused: 400 Bad Request: The current "
+        "signing key cannot be revoked; rotate the keys first, then revoke the previous key. "
+        "(operation_not_supported)"
+    )
+
+
 def test_a_wrong_secret(env: dict[str, str], tmp_path: Path) -> None:
     wrong = {**env, "SCOPEGATE_MANAGEMENT_CLIENT_SECRET": "wrong-secret-" * 4}
     message = refused(["clients", "list"], wrong, tmp_path, 1)
@@ -272,6 +287,7 @@ def test_argparse_errors_are_usage_errors(tmp_path: Path) -> None:
         pytest.param(["api"], ["create", "list", "get", "update", "delete"], id="api"),
         pytest.param(["clients"], ["create", "list", "get", "update", "delete"], id="clients"),
         pytest.param(["grants"], ["create", "list", "update", "delete"], id="grants"),
+        pytest.param(["keys"], ["list", "rotate", "revoke"], id="keys"),
         pytest.param(
             ["api", "create"],
             ["--identifier", "--scope", "--server", "SCOPEGATE_MANAGEMENT_URL", "--token"],

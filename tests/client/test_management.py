@@ -293,3 +293,25 @@ def test_ids_are_one_path_segment() -> None:
         b"/api/v2/resource-servers/https%3A%2F%2Fmy-api-urn%2Fv1%3Fx%23y",
         b"/api/v2/clients/..%2Fclients",
     ]
+
+
+def test_signing_keys(server: AuthServer) -> None:
+    m = server.management
+    keys = m.list_signing_keys()
+    current = [key["kid"] for key in keys if key.get("current")]
+    upcoming = [key["kid"] for key in keys if key.get("next")]
+    assert (len(current), len(upcoming)) == (1, 1)
+    assert m.get_signing_key(current[0]) == next(k for k in keys if k["kid"] == current[0])
+    rotated = m.rotate_signing_key()
+    assert set(rotated) == {"kid", "cert"}
+    assert rotated["kid"] == upcoming[0]
+    assert m.get_signing_key(current[0])["previous"] is True
+    revoked = m.revoke_signing_key(current[0])
+    assert revoked["kid"] == current[0]
+    assert m.get_signing_key(current[0])["revoked"] is True
+    with pytest.raises(ManagementError) as caught:
+        m.revoke_signing_key(rotated["kid"])
+    assert (caught.value.status_code, caught.value.error_code) == (400, "operation_not_supported")
+    with pytest.raises(ManagementError) as caught:
+        m.get_signing_key("no such kid")
+    assert (caught.value.status_code, caught.value.error_code) == (404, "inexistent_signing_key")

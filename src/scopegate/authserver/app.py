@@ -1,6 +1,7 @@
-"""The authorization server as a Starlette app: ``/oauth/token`` and ``/api/v2``.
+"""The authorization server as a Starlette app: ``/oauth/token``, ``/.well-known``, ``/api/v2``.
 
-``/oauth/token`` is public. ``/api/v2`` is a sub-app behind scopegate's own
+``/oauth/token`` and ``/.well-known`` (the JWK Set and the metadata) are
+public. ``/api/v2`` is a sub-app behind scopegate's own
 :class:`~scopegate.asgi.BearerAuthMiddleware`, configured with the Management
 API's signing secret and identifier: the Management API is a resource server
 protected like any other. Its 401 and 403 answers keep scopegate's RFC 6750
@@ -25,6 +26,7 @@ from starlette.routing import Mount, Route
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
+from scopegate.authserver.http.discovery import ROUTES as DISCOVERY_ROUTES
 from scopegate.authserver.http.management import ROUTES as MANAGEMENT_ROUTES
 from scopegate.authserver.http.token_endpoint import TokenEndpoint
 from scopegate.authserver.storage import Store
@@ -123,6 +125,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/oauth/token", tokens.handle, methods=["POST"]),
+            *DISCOVERY_ROUTES,
             Mount("/api/v2", app=management),
         ],
         exception_handlers=_HANDLERS,

@@ -6,6 +6,11 @@ API so the Management API cannot change or delete it. On the first start a
 management client is created and granted every management scope; its secret
 exists only in the returned :class:`ManagementCredentials`, to be shown once.
 Credentials given by the operator are applied instead, on every start.
+
+Every start also brings an older database up to date: the Management API's
+scopes (``read:signing_keys``... were added later) and the management
+client's grant are set again, and the tenant gets its current and next RS256
+signing keys if it has none.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from scopegate.authserver.credentials import (
     new_resource_server_id,
     new_signing_secret,
 )
+from scopegate.authserver.signing import new_key_material
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import (
     Client,
@@ -34,7 +40,12 @@ __all__ = ["MANAGEMENT_SCOPES", "ManagementCredentials", "bootstrap"]
 
 _RESOURCES = ("clients", "client_grants", "resource_servers")
 _ACTIONS = ("read", "create", "update", "delete")
-MANAGEMENT_SCOPES = tuple(f"{action}:{resource}" for resource in _RESOURCES for action in _ACTIONS)
+# Auth0's signing key scopes: there is no delete, a key is revoked (an update).
+_SIGNING_KEY_SCOPES = ("read:signing_keys", "create:signing_keys", "update:signing_keys")
+MANAGEMENT_SCOPES = (
+    *(f"{action}:{resource}" for resource in _RESOURCES for action in _ACTIONS),
+    *_SIGNING_KEY_SCOPES,
+)
 _SCOPE_DEFINITIONS = tuple(
     ScopeDefinition(scope, f"{scope.split(':')[0].title()} {scope.split(':')[1].replace('_', ' ')}")
     for scope in MANAGEMENT_SCOPES
@@ -153,10 +164,13 @@ def bootstrap(
     elif store.metadata.get(_CLIENT_KEY) is None:
         new_id, new_secret = new_client_id(), new_client_secret()
         pending = (new_id, new_secret, hash_secret(new_secret))
+    # Made before the write lock too: RSA key generation takes a while.
+    fresh = [new_key_material() for _ in range(store.signing_keys.missing())]
     try:
         _check_alone(store, identifier)
         with store.db.write():
             system, credentials = _bootstrap(store, base_url, identifier, pending, given)
+            store.signing_keys.ensure(fresh)
     finally:
         store.db.shared()
     return system, credentials

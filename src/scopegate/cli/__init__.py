@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scopegate import __version__
-from scopegate.cli import api, authserver, clients, demo, grants, inspect, token
+from scopegate.cli import api, authserver, clients, demo, grants, inspect, keys, token
 from scopegate.errors import ConfigurationError
 
 __all__ = ["EXIT_CONFIG", "EXIT_INVALID", "EXIT_OK", "build_parser", "main"]
@@ -37,6 +37,7 @@ COMMANDS = (
     api,
     clients,
     grants,
+    keys,
 )
 
 
@@ -45,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scopegate",
         description="Mint and inspect access tokens for an API protected by scopegate, run "
-        "the local authorization server or the end-to-end demo, and manage APIs, clients and "
-        "grants through a Management API. 'token' and 'inspect' read settings from "
-        "SCOPEGATE_* environment variables and from an .env file in the working directory "
+        "the local authorization server or the end-to-end demo, and manage APIs, clients, "
+        "grants and signing keys through a Management API. 'token' and 'inspect' read settings "
+        "from SCOPEGATE_* environment variables and from an .env file in the working directory "
         "(variables win).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

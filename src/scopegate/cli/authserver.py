@@ -25,8 +25,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 _DESCRIPTION = """\
 Run a local, offline authorization server that speaks Auth0's API for
-machine-to-machine tokens: POST /oauth/token (client credentials, HS256) and
-the Management API under /api/v2 (resource-servers, clients, client-grants),
+machine-to-machine tokens: POST /oauth/token (client credentials, RS256 or
+HS256), the JWK Set and metadata under /.well-known, and the Management API
+under /api/v2 (resource-servers, clients, client-grants, keys/signing),
 itself protected by scopegate. Data is kept in a SQLite file. On the first
 start a management client is created and its secret printed once."""
 _EXAMPLE = """\

@@ -1,4 +1,4 @@
-"""``ManagementClient``: resource servers, clients and client grants through a Management API.
+"""``ManagementClient``: APIs, clients, grants and signing keys through a Management API.
 
 It speaks the subset of Auth0's Management API v2 that the API Authorization
 scenario needs, so it works the same against ``scopegate authserver`` and a
@@ -255,3 +255,24 @@ class ManagementClient:
 
     def delete_client_grant(self, grant_id: str) -> None:
         self._delete(f"client-grants/{path_segment(grant_id)}")
+
+    # -- signing keys (RS256) ------------------------------------------------
+
+    def list_signing_keys(self) -> list[JSONObject]:
+        """Every signing key, with its ``kid``, ``cert`` and ``current``/``next``/
+        ``previous``/``revoked`` flags (needs ``read:signing_keys``)."""
+        keys: list[JSONObject] = self._call("GET", "keys/signing", shape=list)
+        return keys
+
+    def get_signing_key(self, kid: str) -> JSONObject:
+        return self._object("GET", f"keys/signing/{path_segment(kid)}")
+
+    def rotate_signing_key(self) -> JSONObject:
+        """Make the next key current; the answer is its ``kid`` and ``cert``
+        (needs ``create:signing_keys``). The previous key stays published."""
+        return self._object("POST", "keys/signing/rotate")
+
+    def revoke_signing_key(self, kid: str) -> JSONObject:
+        """Take a previous key out of the JWK Set; the answer is its ``kid`` and ``cert``
+        (needs ``update:signing_keys``)."""
+        return self._object("PUT", f"keys/signing/{path_segment(kid)}/revoke")

@@ -128,6 +128,7 @@ def register_api(ctx: DemoContext) -> None:
     api = ctx.management.create_resource_server(
         SAMPLE_IDENTIFIER,
         name=SAMPLE_API,
+        signing_alg="HS256",
         scopes=[
             {"value": SAMPLE_SCOPE, "description": "Description for Sample Scope"},
             {"value": OTHER_SCOPE, "description": "Another scope, granted to the second client"},

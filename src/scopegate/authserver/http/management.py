@@ -1,4 +1,4 @@
-"""The Management API (``/api/v2``): resource servers, clients and client grants.
+"""The Management API (``/api/v2``): resource servers, clients, client grants and signing keys.
 
 Each route needs one of Auth0's scope names (``create:resource_servers``,
 ``read:clients``, ...), checked by :func:`scopegate.starlette.require_scope`
@@ -42,6 +42,7 @@ from scopegate.authserver.http.schemas import (
     ResourceServerUpdate,
     parse_body,
 )
+from scopegate.authserver.http.signing_keys import ROUTES as SIGNING_KEY_ROUTES
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import (
     Client,
@@ -85,6 +86,7 @@ class ResourceServerList(HTTPEndpoint):
             signing_secret=body.signing_secret or new_signing_secret(),
             scopes=body.scope_definitions() or (),
             token_lifetime=body.token_lifetime,
+            signing_alg=body.signing_alg,
             settings=body.settings(),
         )
         await run_in_threadpool(_store(request).resource_servers.add, server)
@@ -121,6 +123,7 @@ class ResourceServerItem(HTTPEndpoint):
             scopes=body.scope_definitions(),
             token_lifetime=body.token_lifetime,
             signing_secret=body.signing_secret,
+            signing_alg=body.signing_alg,
             settings=body.settings(),
         )
         key = request.path_params["id"]
@@ -285,4 +288,5 @@ ROUTES: list[BaseRoute] = [
     Route("/clients/{id}", ClientItem),
     Route("/client-grants", ClientGrantList),
     Route("/client-grants/{id}", ClientGrantItem),
+    *SIGNING_KEY_ROUTES,
 ]

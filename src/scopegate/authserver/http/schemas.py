@@ -8,7 +8,8 @@ unknown properties are refused (which is how a PATCH that names the
 The documented fields of Auth0's objects are accepted. Those that mean
 something here are stored and returned (:meth:`_Body.settings` lists the ones
 kept as given); a value this server cannot honour (``app_type`` other than
-``non_interactive``, ``grant_types`` beyond ``client_credentials``, RS256) is
+``non_interactive``, ``grant_types`` beyond ``client_credentials``, a
+``signing_alg`` other than RS256 or HS256) is
 a 400 that says why; the fields about interactive logins (``callbacks``,
 ``allowed_origins``, ``logo_uri``...) are accepted and ignored, since a
 machine-to-machine client never uses them.
@@ -128,7 +129,7 @@ ScopeList = Annotated[list[ScopeValue], Field(max_length=1000), AfterValidator(_
 
 SigningAlg = Annotated[
     str,
-    _only(("HS256",), "this server signs tokens with HS256 only; RS256 is not supported yet"),
+    _only(("RS256", "HS256"), "this server signs tokens with RS256 or HS256 only"),
 ]
 AppType = Annotated[
     str,
@@ -208,7 +209,8 @@ class _ResourceServerSettings(_WithScopes):
 class ResourceServerCreate(_ResourceServerSettings):
     identifier: Identifier
     name: Name | None = None
-    signing_alg: SigningAlg = "HS256"
+    # RS256 unless told, as on Auth0; HS256 APIs sign with their signing_secret.
+    signing_alg: SigningAlg = "RS256"
     signing_secret: SigningSecret | None = None
     token_lifetime: TokenLifetime = 86400
 

@@ -1,8 +1,10 @@
 """``POST /oauth/token``: the client credentials grant (RFC 6749 §4.4), as Auth0 answers it.
 
 The client authenticates with ``client_id`` and ``client_secret`` in the body
-or with HTTP Basic (RFC 6749 §2.3.1), never both. The token is an HS256 JWT
-signed with the audience API's signing secret, carrying Auth0's claims:
+or with HTTP Basic (RFC 6749 §2.3.1), never both. The token is a JWT signed
+as the audience API says: RS256 with the tenant's current signing key (its
+``kid`` in the header, the public half in ``/.well-known/jwks.json``), or
+HS256 with the API's signing secret. It carries Auth0's claims:
 ``iss``, ``sub`` (``CLIENT_ID@clients``), ``aud``, ``iat``, ``exp``,
 ``scope``, ``gty`` and ``azp``. Errors follow RFC 6749 §5.2; like Auth0, an
 audience the client may not use is a 403 ``access_denied``.
@@ -30,6 +32,7 @@ from scopegate.authserver.credentials import (
 )
 from scopegate.authserver.errors import NO_STORE, OAuthError
 from scopegate.authserver.http.bodies import read_token_parameters
+from scopegate.authserver.signing import ALGORITHM, load_private_key
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import (
     CLIENT_CREDENTIALS,
@@ -136,7 +139,7 @@ class TokenEndpoint:
         # The store keeps every grant within its API's scopes (it prunes a grant
         # when its API drops a scope), so what is granted is what may be issued.
         scopes = _requested_scopes(params.get("scope"), grant.scope)
-        return self._issue(client, server, scopes)
+        return await run_in_threadpool(self._issue, client, server, scopes)
 
     def _authenticate(
         self, client_id: str, secret: str, audience: str, challenge: str | None
@@ -183,7 +186,20 @@ class TokenEndpoint:
             "gty": "client-credentials",
             "azp": client.client_id,
         }
-        token = jwt.encode(claims, server.signing_secret, algorithm=server.signing_alg)
+        if server.signing_alg == ALGORITHM:
+            # Read on every token, so a rotation by another process using the same
+            # file takes effect at once; the parsed key is cached by its PEM.
+            key = self.store.signing_keys.current()
+            if key is None:
+                raise RuntimeError("no current signing key: the bootstrap makes one")
+            token = jwt.encode(
+                claims,
+                load_private_key(key.private_pem),
+                algorithm=ALGORITHM,
+                headers={"kid": key.kid},
+            )
+        else:
+            token = jwt.encode(claims, server.signing_secret, algorithm=server.signing_alg)
         body = {
             "access_token": token,
             "token_type": "Bearer",

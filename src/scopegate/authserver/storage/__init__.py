@@ -7,6 +7,7 @@
     ├── resource_servers  ResourceServerTable (the APIs)
     ├── clients           ClientTable
     ├── grants            GrantTable (client grants)
+    ├── signing_keys      SigningKeyTable (the RS256 key pairs)
     └── metadata          MetadataTable
 
 Every table method is one transaction: it happens completely or not at all,
@@ -30,6 +31,7 @@ from scopegate.authserver.storage.rows import (
     grant_from_row,
     server_from_row,
 )
+from scopegate.authserver.storage.signing_keys import SigningKeyTable
 
 __all__ = ["Store"]
 
@@ -42,6 +44,7 @@ class Store:
         resource_servers: the APIs.
         clients: the clients.
         grants: the client grants.
+        signing_keys: the RS256 signing keys.
         metadata: what the server remembers about itself.
     """
 
@@ -50,6 +53,7 @@ class Store:
         self.resource_servers = ResourceServerTable(self.db)
         self.clients = ClientTable(self.db)
         self.grants = GrantTable(self.db)
+        self.signing_keys = SigningKeyTable(self.db)
         self.metadata = MetadataTable(self.db)
 
     def close(self) -> None:

@@ -6,12 +6,13 @@ interleave inside a transaction. Writes start with ``BEGIN IMMEDIATE``, which
 takes SQLite's write lock up front: a check-then-insert inside one write
 transaction cannot race with another process using the same file either.
 
-The file holds every signing secret: it is created readable by its owner only
-(0600, which SQLite copies to the ``-wal`` and ``-shm`` files), in a folder
-created 0700 when it is missing (one level, whose parent exists); an existing
-file that others can read is tightened. Each process using the file holds a
-shared lock on ``FILE.lock`` while it is open; :meth:`Database.only_user`
-tells whether it is alone, so one instance never moves what another serves.
+The file holds every signing secret and the private signing keys: it is
+created readable by its owner only (0600, which SQLite copies to the ``-wal``
+and ``-shm`` files), in a folder created 0700 when it is missing (one level,
+whose parent exists); an existing file that others can read is tightened. Each
+process using the file holds a shared lock on ``FILE.lock`` while it is open;
+:meth:`Database.only_user` tells whether it is alone, so one instance never
+moves what another serves.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ MEMORY = ":memory:"
 _FILE_MODE = 0o600
 _FOLDER_MODE = 0o700
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Seconds a write waits for another process's write lock before giving up (a 503).
 BUSY_TIMEOUT = 10.0
 
@@ -70,6 +71,15 @@ CREATE TABLE IF NOT EXISTS metadata (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY,
+    private_key TEXT NOT NULL,
+    cert TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    current_since TEXT,
+    current_until TEXT,
+    revoked_at TEXT
+);
 """
 
 # What takes a database written by version N to N + 1: a new table is one more
@@ -79,6 +89,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE resource_servers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
         "ALTER TABLE clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
     ),
+    # 2 -> 3: the signing_keys table, created by _SCHEMA; the bootstrap makes the keys.
+    2: (),
 }
 
 

@@ -1,4 +1,4 @@
-"""What the store holds: resource servers (APIs), clients and client grants.
+"""What the store holds: resource servers (APIs), clients, client grants and signing keys.
 
 Immutable records; ``to_json`` gives the Management API's representation.
 ``settings`` holds the documented fields that are stored and returned as
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scopegate.authserver.signing import ALGORITHM, certificate_details
+
 __all__ = [
     "CLIENT_CREDENTIALS",
     "Client",
@@ -20,6 +22,7 @@ __all__ = [
     "ResourceServer",
     "ResourceServerChanges",
     "ScopeDefinition",
+    "SigningKey",
 ]
 
 CLIENT_CREDENTIALS = "client_credentials"
@@ -72,7 +75,9 @@ class ResourceServer:
         }
         if self.is_system:
             body["is_system"] = True
-        else:
+        elif self.signing_alg != ALGORITHM:
+            # As on Auth0: an RS256 API has no secret to show (one is kept for a
+            # later switch to HS256).
             body["signing_secret"] = self.signing_secret
         return body
 
@@ -85,6 +90,7 @@ class ResourceServerChanges:
     scopes: tuple[ScopeDefinition, ...] | None = None
     token_lifetime: int | None = None
     signing_secret: str | None = None
+    signing_alg: str | None = None
     settings: dict[str, Any] | None = None
 
 
@@ -153,3 +159,50 @@ class Page:
     @property
     def offset(self) -> int:
         return self.number * self.size
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """One of the tenant's RS256 signing keys, and where it is in its life.
+
+    A key is made as the *next* key, becomes *current* at a rotation (it
+    signs every RS256 token from then on), *previous* at the rotation after
+    (still published, so tokens it signed keep verifying), and *revoked* when
+    revoked (no longer published). Times are ISO 8601 UTC strings, as Auth0's.
+    """
+
+    kid: str
+    private_pem: str = field(repr=False)
+    cert_pem: str
+    created_at: str
+    current_since: str | None = None
+    current_until: str | None = None
+    revoked_at: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def current(self) -> bool:
+        return self.current_since is not None and self.current_until is None and not self.revoked
+
+    @property
+    def next(self) -> bool:
+        return self.current_since is None and not self.revoked
+
+    @property
+    def previous(self) -> bool:
+        return self.current_until is not None and not self.revoked
+
+    def to_json(self) -> dict[str, Any]:
+        """Auth0's signing key object: flags only when true, times only when set."""
+        body: dict[str, Any] = {"kid": self.kid, "cert": self.cert_pem}
+        body.update(certificate_details(self.cert_pem))
+        for flag in ("current", "next", "previous", "revoked"):
+            if getattr(self, flag):
+                body[flag] = True
+        for moment in ("current_since", "current_until", "revoked_at"):
+            if (value := getattr(self, moment)) is not None:
+                body[moment] = value
+        return body

@@ -103,12 +103,13 @@ class ResourceServerTable:
             server = replace(server, **updates)
             conn.execute(
                 "UPDATE resource_servers SET name = ?, scopes = ?, token_lifetime = ?,"
-                " signing_secret = ?, settings = ? WHERE id = ?",
+                " signing_secret = ?, signing_alg = ?, settings = ? WHERE id = ?",
                 (
                     server.name,
                     scopes_json(server.scopes),
                     server.token_lifetime,
                     server.signing_secret,
+                    server.signing_alg,
                     json.dumps(server.settings),
                     server.id,
                 ),
