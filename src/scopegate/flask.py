@@ -92,25 +92,6 @@ def _protector() -> BearerProtector[Any]:
     return protector
 
 
-def _guard(requirement: ScopeRequirement) -> Callable[[F], F]:
-    def decorator(view: F) -> F:
-        is_async = inspect.iscoroutinefunction(view)
-
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                enforce_scopes(get_current_token(), requirement)
-            except BearerError as error:
-                return error_response(error, _protector())
-            if is_async:
-                return current_app.ensure_sync(view)(*args, **kwargs)
-            return view(*args, **kwargs)
-
-        return cast(F, wrapper)
-
-    return decorator
-
-
 def require_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate a view so it needs every one of ``scopes`` (401 without a token, else 403).
 
@@ -122,16 +103,18 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
         ... @require_scope("sample-scope")
         ... def private_scoped(): ...
     """
-    return _guard(ScopeRequirement.of(scopes))
+    return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
 
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate a view so it needs at least one of ``scopes``."""
-    return _guard(ScopeRequirement.of(scopes, any_of=True))
+    return _guard(
+        functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes, any_of=True))
+    )
 
 
-def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
-    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+def _guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """The one guard behind every decorator: ``enforce`` the request's token, then the view."""
 
     def decorator(view: F) -> F:
         is_async = inspect.iscoroutinefunction(view)
@@ -163,12 +146,12 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
         ... def machines(): ...
     """
     accepted = tuple(values)
-    return _token_guard(lambda token: enforce_claim(token, name, accepted))
+    return _guard(lambda token: enforce_claim(token, name, accepted))
 
 
 def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
     """Decorate a view so ``predicate(token)`` must be True (else 401 ``invalid_token``)."""
-    return _token_guard(lambda token: enforce_token(token, predicate))
+    return _guard(lambda token: enforce_token(token, predicate))
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:

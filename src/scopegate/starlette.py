@@ -49,29 +49,6 @@ def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection
     raise TypeError("a scope-guarded endpoint must receive a Request or a WebSocket")
 
 
-def _guard(requirement: ScopeRequirement) -> Callable[[F], F]:
-    def decorator(func: F) -> F:
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                conn = _connection(args, kwargs)
-                enforce_scopes(token_from_scope(conn.scope), requirement)
-                return await func(*args, **kwargs)
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-            conn = _connection(args, kwargs)
-            enforce_scopes(token_from_scope(conn.scope), requirement)
-            return func(*args, **kwargs)
-
-        return sync_wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
 def require_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs every one of ``scopes`` (401 without a token, else 403).
 
@@ -79,16 +56,18 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
         >>> @require_scope("read:messages")
         ... async def messages(request: Request) -> Response: ...
     """
-    return _guard(ScopeRequirement.of(scopes))
+    return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
 
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
-    return _guard(ScopeRequirement.of(scopes, any_of=True))
+    return _guard(
+        functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes, any_of=True))
+    )
 
 
-def _token_guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
-    """Like the scope guard, for any check of the token (``require_claim``, ``require_token``)."""
+def _guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F], F]:
+    """The one guard behind every decorator: ``enforce`` the request's token, then the view."""
 
     def decorator(func: F) -> F:
         if inspect.iscoroutinefunction(func):
@@ -121,9 +100,9 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
         ... async def machines_only(request: Request) -> Response: ...
     """
     accepted = tuple(values)
-    return _token_guard(lambda token: enforce_claim(token, name, accepted))
+    return _guard(lambda token: enforce_claim(token, name, accepted))
 
 
 def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
     """Decorate an endpoint so ``predicate(token)`` must be True (else 401 ``invalid_token``)."""
-    return _token_guard(lambda token: enforce_token(token, predicate))
+    return _guard(lambda token: enforce_token(token, predicate))
