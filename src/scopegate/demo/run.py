@@ -110,8 +110,11 @@ def run_demo(
     *,
     flows: Sequence[str] = ALL_FLOWS,
 ) -> int:
-    """Start the servers, run the ``flows`` (names in :data:`~scopegate.demo.flow.FLOWS`),
-    or only ``steps`` as one HS256-style flow, and print the transcript to ``out`` (stdout).
+    """Start the servers, run the ``flows`` (names in :data:`~scopegate.demo.flow.FLOWS`,
+    in order) and print the transcript to ``out`` (stdout).
+
+    ``steps``, when given, replace the steps of the first of ``flows`` and only that
+    flow runs (the tests use it to make a step deviate).
 
     Raises:
         KeyError: a name in ``flows`` is not a flow.
@@ -120,11 +123,9 @@ def run_demo(
         0 when every step behaved as documented, 1 at the first that did not
         (named on stderr too), 2 when a server could not start.
     """
-    chosen = (
-        [replace(FLOWS["hs256"], steps=tuple(steps))]
-        if steps is not None
-        else [FLOWS[name] for name in flows]
-    )
+    chosen = [FLOWS[name] for name in flows]
+    if steps is not None:
+        chosen = [replace(chosen[0], steps=tuple(steps))]
     transcript = Transcript(out or sys.stdout)
     hooks = {"response": [transcript.record]}
     with ExitStack() as stack:
