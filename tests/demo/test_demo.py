@@ -1,4 +1,4 @@
-"""``scopegate demo``: the whole flow as a subprocess, and how it reports a deviation."""
+"""``scopegate demo``: both flows as a subprocess, each alone, and how it reports a deviation."""
 
 from __future__ import annotations
 
@@ -14,10 +14,16 @@ import pytest
 
 from live_server import BAD_SIGNATURE, EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN
 from scopegate.demo import run_demo
-from scopegate.demo.flow import STEPS, Step
+from scopegate.demo.flow import RS256_STEPS, STEPS, Step
 
 SCRIPT = Path(sys.executable).with_name("scopegate")
 TIMEOUT = 60
+
+UNKNOWN_KEY = (
+    'Bearer realm="api", error="invalid_token", '
+    'error_description="The access token signing key is not known"'
+)
+OK_PRIVATE = "have a scope of sample-scope"
 
 # (title, expected status, lines the step's part of the transcript must hold)
 EXPECTED = [
@@ -65,6 +71,68 @@ EXPECTED = [
     ),
 ]
 
+RS256_EXPECTED = [
+    (
+        'Register "My RS256 API" (https://my-rs256-api, signing_alg RS256, scope sample-scope)',
+        201,
+        [
+            '"signing_alg":"RS256"',
+            "< 201 Created",
+            "configured with no secret and no key, only:",
+            "  SCOPEGATE_IDENTIFIER=https://my-rs256-api\n",
+            "  SCOPEGATE_JWKS_CACHE_TTL=1  SCOPEGATE_JWKS_REFRESH_COOLDOWN=0.5  ",
+        ],
+    ),
+    (
+        "Discovery: GET /.well-known/openid-configuration, then its jwks_uri",
+        200,
+        ["/.well-known/openid-configuration\n", '"jwks_uri":"http://127.0.0.1:', "/jwks.json\n"],
+    ),
+    ('Create a client, "My RS256 App"', 201, ['"name":"My RS256 App"', "< 201 Created"]),
+    (
+        "Grant My RS256 App sample-scope on My RS256 API",
+        201,
+        ['"audience":"https://my-rs256-api","scope":["sample-scope"]', "< 201 Created"],
+    ),
+    (
+        "Request a token for My RS256 App",
+        200,
+        ["audience=https://my-rs256-api", '"access_token":"eyJhbGciOiJS', "alg RS256, kid "],
+    ),
+    ("GET /api/private-scoped with that token", 200, ["< 200 OK", OK_PRIVATE]),
+    (
+        "Rotate the signing key (POST /api/v2/keys/signing/rotate)",
+        200,
+        ["> POST http://127.0.0.1:", "/api/v2/keys/signing/rotate\n", "< 200 OK"],
+    ),
+    (
+        "GET /api/private-scoped with a new token, signed with the new key",
+        200,
+        ["/oauth/token", "The new token's header: alg RS256, kid ", "< 200 OK", OK_PRIVATE],
+    ),
+    (
+        "GET /api/private-scoped with the first token (the previous key)",
+        200,
+        ["< 200 OK", OK_PRIVATE],
+    ),
+    (
+        "Revoke the previous key (PUT /api/v2/keys/signing/{kid}/revoke)",
+        200,
+        ["> PUT http://127.0.0.1:", "/revoke\n", "< 200 OK"],
+    ),
+    (
+        "GET /api/private-scoped with the first token, once the API's keys have refreshed",
+        401,
+        [
+            "unrecorded until the refresh has landed",
+            "< 401 Unauthorized",
+            f"< WWW-Authenticate: {UNKNOWN_KEY}\n",
+            '< {"error":"invalid_token","error_description":'
+            '"The access token signing key is not known"}',
+        ],
+    ),
+]
+
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
@@ -72,13 +140,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
-    """``scopegate demo`` run once, from an empty folder, as a user runs it."""
+def run_cli(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``scopegate demo`` from an empty folder, as a user runs it."""
     assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
     return subprocess.run(
-        [str(SCRIPT), "demo"],
-        cwd=tmp_path_factory.mktemp("demo"),
+        [str(SCRIPT), "demo", *options],
+        cwd=folder,
         env=clean_env(PYTHONIOENCODING="utf-8"),
         capture_output=True,
         text=True,
@@ -86,25 +153,97 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProces
     )
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """``scopegate demo`` run once with no option: both flows."""
+    return run_cli(tmp_path_factory.mktemp("demo"))
+
+
 def sections(transcript: str) -> list[str]:
     """The transcript cut at each step's heading."""
     return re.split(r"^(?=\[\d+/\d+\] )", transcript, flags=re.MULTILINE)[1:]
 
 
+def check_steps(parts: list[str], expected: list[tuple[str, int, list[str]]]) -> None:
+    assert len(parts) == len(expected)
+    total = len(expected)
+    for number, (part, (title, status, lines)) in enumerate(zip(parts, expected, strict=True), 1):
+        assert part.startswith(f"[{number}/{total}] {title}  (expect {status})\n"), part
+        assert f"  ok: {status}, as documented\n" in part, part
+        for line in lines:
+            assert line in part, (number, line)
+
+
 def test_the_demo_succeeds(demo: subprocess.CompletedProcess[str]) -> None:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert demo.stderr == ""
-    assert demo.stdout.rstrip().endswith("All 10 steps behaved as documented.")
+    assert demo.stdout.rstrip().endswith("All 21 steps behaved as documented.")
+    hs256 = demo.stdout.index(
+        "== HS256: the seed's API, verified with its signing secret (10 steps) =="
+    )
+    rs256 = demo.stdout.index(
+        "== RS256: an API verified through discovery, across a key rotation (11 steps) =="
+    )
+    assert hs256 < demo.stdout.index("The HS256 flow: all 10 steps behaved as documented.") < rs256
+    assert "The RS256 flow: all 11 steps behaved as documented." in demo.stdout
 
 
 def test_each_step_gets_the_documented_answer(demo: subprocess.CompletedProcess[str]) -> None:
     parts = sections(demo.stdout)
-    assert len(parts) == len(EXPECTED)
-    for number, (part, (title, status, lines)) in enumerate(zip(parts, EXPECTED, strict=True), 1):
-        assert part.startswith(f"[{number}/10] {title}  (expect {status})\n"), part
-        assert f"  ok: {status}, as documented\n" in part, part
-        for line in lines:
-            assert line in part, (number, line)
+    check_steps(parts[: len(EXPECTED)], EXPECTED)
+    check_steps(parts[len(EXPECTED) :], RS256_EXPECTED)
+
+
+def test_the_rotation_and_the_revocation_name_the_right_keys(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    parts = sections(demo.stdout)[len(EXPECTED) :]
+    published = re.search(r"Published kids: ([\w-]+), ([\w-]+)\n", parts[1])
+    assert published is not None, parts[1]
+    old_kid = re.search(r"The token's header: alg RS256, kid ([\w-]+)\.\n", parts[4])
+    assert old_kid is not None, parts[4]
+    rotated = re.search(r"The current key is now ([\w-]+); ([\w-]+) stays published", parts[6])
+    assert rotated is not None, parts[6]
+    new_kid = re.search(r"The new token's header: alg RS256, kid ([\w-]+)\.\n", parts[7])
+    assert new_kid is not None, parts[7]
+    assert rotated[2] == old_kid[1] != rotated[1] == new_kid[1]
+    assert {old_kid[1], new_kid[1]} == {published[1], published[2]}  # current and next
+    assert f"/api/v2/keys/signing/{old_kid[1]}/revoke\n" in parts[9]
+    # The last step shows one exchange, whatever the retries it made unrecorded.
+    assert parts[10].count("> GET ") == 1
+
+
+@pytest.mark.parametrize(
+    ("flow", "expected", "absent"),
+    [
+        pytest.param("hs256", EXPECTED, "My RS256 API", id="hs256"),
+        pytest.param("rs256", RS256_EXPECTED, "My Sample API", id="rs256"),
+    ],
+)
+def test_one_flow_runs_only_its_steps(
+    flow: str, expected: list[tuple[str, int, list[str]]], absent: str, tmp_path: Path
+) -> None:
+    result = run_cli(tmp_path, "--flow", flow)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    check_steps(sections(result.stdout), expected)
+    assert result.stdout.rstrip().endswith(f"All {len(expected)} steps behaved as documented.")
+    assert absent not in result.stdout
+    assert "== " not in result.stdout  # no flow headings for a single flow
+
+
+def test_an_unknown_flow_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--flow", "es256")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "argument --flow: invalid choice: 'es256'" in result.stderr
+
+
+def test_help_names_the_flows(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "--flow {hs256,rs256,all}" in result.stdout
+    assert "which flow to walk: hs256, rs256 or all" in result.stdout
 
 
 def test_the_transcript_hides_secrets_and_tokens(demo: subprocess.CompletedProcess[str]) -> None:
@@ -114,7 +253,11 @@ def test_the_transcript_hides_secrets_and_tokens(demo: subprocess.CompletedProce
     assert re.findall(r"[\w-]{40,}", out) == []
     assert re.search(r'"signing_secret":"[\w-]{12}\u2026"', out)
     assert re.search(r"client_secret=[\w-]{12}\u2026&", out)
-    assert re.search(r'"access_token":"eyJhbGciOiJI\u2026[\w-]{6}"', out)
+    assert re.search(r'"access_token":"eyJhbGciOiJI\u2026[\w-]{6}"', out)  # HS256
+    assert re.search(r'"access_token":"eyJhbGciOiJS\u2026[\w-]{6}"', out)  # RS256
+    # Public but page-wide: the JWK Set's moduli and the signing keys' certificates.
+    assert re.search(r'"n":"[\w-]{12}\u2026","e":"AQAB"', out)
+    assert '"cert":"-----BEGIN C\u2026"' in out
 
 
 def test_the_servers_are_named(demo: subprocess.CompletedProcess[str]) -> None:
@@ -135,14 +278,16 @@ def test_python_dash_m_on_an_ascii_terminal(tmp_path: Path) -> None:
     out = result.stdout.decode("ascii")  # nothing but ASCII
     assert re.search(r'"signing_secret":"[\w-]{12}\.\.\."', out)
     assert re.search(r"payload character \d+ changed: '\w' -> '[AB]'", out)
+    assert re.search(r'"n":"[\w-]{12}\.\.\.","e":"AQAB"', out)
+    assert out.rstrip().endswith("All 21 steps behaved as documented.")
 
 
 # --- deviations, in process -------------------------------------------------------------------
 
 
-def run_in_process(steps: tuple[Step, ...]) -> tuple[int, str]:
+def run_in_process(steps: tuple[Step, ...], flow: str = "hs256") -> tuple[int, str]:
     out = io.StringIO()
-    return run_demo(out, steps), out.getvalue()
+    return run_demo(out, steps, flows=(flow,)), out.getvalue()
 
 
 def test_a_wrong_status_stops_the_demo_and_names_the_step(
@@ -188,4 +333,23 @@ def test_a_step_out_of_order_is_a_deviation(capsys: pytest.CaptureFixture[str]) 
     code, out = run_in_process((STEPS[3],))
     assert code == 1
     assert "DEVIATION: StepFailed: the client is missing: an earlier step did not finish" in out
+    capsys.readouterr()
+
+
+def test_an_rs256_step_that_deviates_stops_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    steps = (*RS256_STEPS[:5], replace(RS256_STEPS[5], status=401))
+    code, out = run_in_process(steps, "rs256")
+    assert code == 1
+    assert re.search(
+        r"  DEVIATION: GET http://127\.0\.0\.1:\d+/api/private-scoped answered 200, "
+        r"expected 401\n",
+        out,
+    )
+    assert "step 6 (GET /api/private-scoped with that token) deviated" in capsys.readouterr().err
+
+
+def test_the_rotation_needs_a_token_first(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_in_process((RS256_STEPS[6],), "rs256")
+    assert code == 1
+    assert "DEVIATION: StepFailed: the first token's kid is missing" in out
     capsys.readouterr()

@@ -50,6 +50,26 @@ def test_redact_reaches_every_secret_field() -> None:
     }
 
 
+def test_redact_shortens_a_jwk_modulus_and_a_certificate() -> None:
+    """Not secret, but a page wide: the JWK Set and the signing-key answers stay readable."""
+    body = {
+        "keys": [{"kty": "RSA", "n": SECRET, "e": "AQAB", "kid": "k1", "x5c": [SECRET, SECRET]}],
+        "cert": "-----BEGIN CERTIFICATE-----\n" + SECRET,
+    }
+    assert redact(body, "...") == {
+        "keys": [
+            {
+                "kty": "RSA",
+                "n": "AAAAAAAAAAAA...",
+                "e": "AQAB",
+                "kid": "k1",
+                "x5c": ["AAAAAAAAAAAA...", "AAAAAAAAAAAA..."],
+            }
+        ],
+        "cert": "-----BEGIN C...",
+    }
+
+
 class Utf8(io.StringIO):
     encoding = "utf-8"
 

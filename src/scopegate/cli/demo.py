@@ -12,10 +12,19 @@ _DESCRIPTION = """\
 Start the local authorization server (SQLite in a temporary folder) and the
 FastAPI example API on free 127.0.0.1 ports, then walk Auth0's API
 Authorization flow over real HTTP, printing each exchange (secrets and tokens
-abbreviated): register "My Sample API", create a client, grant it sample-scope,
-request a token, call /api/private-scoped (200), then with no token (401), with
-a token granted only another scope (403), with an expired token (401) and with
-a tampered one (401). Both servers stop when it ends.
+abbreviated). Two flows, both by default:
+
+hs256  register "My Sample API" (HS256), create a client, grant it
+       sample-scope, request a token, call /api/private-scoped (200), then with
+       no token (401), with a token granted only another scope (403), with an
+       expired token (401) and with a tampered one (401).
+rs256  register "My RS256 API" (RS256) and start a second API configured with
+       only its issuer and identifier (keys through discovery); a token (200);
+       rotate the signing key and a new token (200, no restart); the old token
+       (200); revoke the old key and the old token once the API's key cache
+       has refreshed (401 invalid_token).
+
+Every server stops when it ends.
 
 Exit status: 0 when every step behaved as documented, 1 when one did not (it is
 named), 2 when the demo could not start."""
@@ -29,6 +38,12 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_DESCRIPTION,
     )
+    parser.add_argument(
+        "--flow",
+        choices=("hs256", "rs256", "all"),
+        default="all",
+        help="which flow to walk: hs256, rs256 or all (both, HS256 first; the default)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -39,4 +54,5 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"scopegate demo: error: {error}", file=sys.stderr)
         return 2
-    return run_demo()
+    flows = ("hs256", "rs256") if args.flow == "all" else (args.flow,)
+    return run_demo(flows=flows)

@@ -4,6 +4,12 @@ Each :class:`Step` runs an action against the servers through the shipped
 clients; the transcript records every exchange, and the step passes when the
 *last* one has the expected status (and, for a rejection, exactly the
 documented ``WWW-Authenticate`` challenge).
+
+Two flows (:data:`FLOWS`): ``hs256``, the seed's API verified with its signing
+secret (:data:`STEPS`), and ``rs256``, an RS256 API whose resource server is
+given only its issuer and identifier and finds the keys through discovery,
+then survives a key rotation and refuses the revoked key's tokens
+(:data:`RS256_STEPS`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
+import jwt
 
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from scopegate.client.management import JSONObject
@@ -29,14 +36,22 @@ from scopegate.settings import Settings
 from scopegate.testing import bearer, mint_token
 
 __all__ = [
+    "FLOWS",
+    "JWKS_CACHE_TTL",
+    "JWKS_REFRESH_COOLDOWN",
     "OTHER_SCOPE",
     "REALM",
+    "REVOKED_RETRY_LIMIT",
     "ROUTE",
+    "RS256_API",
+    "RS256_IDENTIFIER",
+    "RS256_STEPS",
     "SAMPLE_API",
     "SAMPLE_IDENTIFIER",
     "SAMPLE_SCOPE",
     "STEPS",
     "DemoContext",
+    "Flow",
     "Step",
     "StepFailed",
     "tamper",
@@ -48,6 +63,14 @@ SAMPLE_SCOPE = "sample-scope"
 OTHER_SCOPE = "other-scope"
 ROUTE = "/api/private-scoped"
 REALM = "api"
+RS256_API = "My RS256 API"
+RS256_IDENTIFIER = "https://my-rs256-api"
+# Short, so the rotation and the revocation show in a few seconds rather than minutes
+# (the defaults are 600 s and 30 s).
+JWKS_CACHE_TTL = 1.0
+JWKS_REFRESH_COOLDOWN = 0.5
+# How long the last step retries the revoked key's token before it calls the 200 a deviation.
+REVOKED_RETRY_LIMIT = 5.0
 
 T = TypeVar("T")
 
@@ -71,6 +94,10 @@ class DemoContext:
     auth: ClientCredentialsAuth | None = None
     token: str | None = None
     other_auth: ClientCredentialsAuth | None = None
+    identifier: str = SAMPLE_IDENTIFIER
+    client_name: str = "My M2M App"
+    old_kid: str | None = None
+    new_token: str | None = None
 
     @property
     def token_url(self) -> str:
@@ -156,20 +183,25 @@ def register_api(ctx: DemoContext) -> None:
 
 def create_client(ctx: DemoContext) -> None:
     ctx.client = ctx.management.create_client(
-        "My M2M App", description="A machine-to-machine application"
+        ctx.client_name, description="A machine-to-machine application"
     )
 
 
 def grant_sample_scope(ctx: DemoContext) -> None:
     client = need(ctx.client, "the client")
-    ctx.management.create_client_grant(client["client_id"], SAMPLE_IDENTIFIER, [SAMPLE_SCOPE])
+    ctx.management.create_client_grant(client["client_id"], ctx.identifier, [SAMPLE_SCOPE])
+
+
+def client_auth(ctx: DemoContext) -> ClientCredentialsAuth:
+    """A new client-credentials auth for the flow's client and API (so a new token)."""
+    client = need(ctx.client, "the client")
+    return ClientCredentialsAuth(
+        ctx.token_url, client["client_id"], client["client_secret"], ctx.identifier
+    )
 
 
 def request_token(ctx: DemoContext) -> None:
-    client = need(ctx.client, "the client")
-    ctx.auth = ClientCredentialsAuth(
-        ctx.token_url, client["client_id"], client["client_secret"], SAMPLE_IDENTIFIER
-    )
+    ctx.auth = client_auth(ctx)
     ctx.token = ctx.auth.sync_get_token(ctx.http)
 
 
@@ -183,9 +215,9 @@ def call_without_token(ctx: DemoContext) -> None:
 
 def create_other_client(ctx: DemoContext) -> None:
     other = ctx.management.create_client("Other App", description="Granted only other-scope")
-    ctx.management.create_client_grant(other["client_id"], SAMPLE_IDENTIFIER, [OTHER_SCOPE])
+    ctx.management.create_client_grant(other["client_id"], ctx.identifier, [OTHER_SCOPE])
     ctx.other_auth = ClientCredentialsAuth(
-        ctx.token_url, other["client_id"], other["client_secret"], SAMPLE_IDENTIFIER
+        ctx.token_url, other["client_id"], other["client_secret"], ctx.identifier
     )
 
 
@@ -220,6 +252,105 @@ def call_with_tampered_token(ctx: DemoContext) -> None:
         "",
     )
     ctx.http.get(ctx.route(), headers=bearer(token))
+
+
+# -- the RS256 flow's actions --------------------------------------------------
+
+
+def header_of(token: str) -> tuple[str, str]:
+    """The ``alg`` and ``kid`` in ``token``'s header (read, not verified: the API does that)."""
+    header = jwt.get_unverified_header(token)
+    alg, kid = header.get("alg"), header.get("kid")
+    if not isinstance(alg, str) or not isinstance(kid, str):
+        raise StepFailed("the token's header has no alg or no kid")
+    return alg, kid
+
+
+def register_rs256_api(ctx: DemoContext) -> None:
+    api = ctx.management.create_resource_server(
+        RS256_IDENTIFIER,
+        name=RS256_API,
+        signing_alg="RS256",
+        scopes=[{"value": SAMPLE_SCOPE, "description": "Description for Sample Scope"}],
+    )
+    # Only the issuer and the identifier: the keys come from the issuer's metadata.
+    ctx.settings = Settings.explicit(
+        identifier=api["identifier"],
+        issuer=ctx.auth_url + "/",
+        realm=REALM,
+        jwks_cache_ttl=JWKS_CACHE_TTL,
+        jwks_refresh_cooldown=JWKS_REFRESH_COOLDOWN,
+    )
+    ctx.api_url = ctx.start_api(ctx.settings)
+    ctx.say(
+        f"A second resource server (the same routes) now runs at {ctx.api_url},",
+        "configured with no secret and no key, only:",
+        f"  SCOPEGATE_IDENTIFIER={api['identifier']}",
+        f"  SCOPEGATE_ISSUER={ctx.settings.issuer}",
+        f"  SCOPEGATE_JWKS_CACHE_TTL={JWKS_CACHE_TTL:g}  SCOPEGATE_JWKS_REFRESH_COOLDOWN="
+        f"{JWKS_REFRESH_COOLDOWN:g}  (600 and 30 by default; short so the demo is quick)",
+        "At its start it fetched the issuer's discovery document and the JWK Set it names",
+        "(its own requests, not shown; the next step makes the same two).",
+        "",
+    )
+
+
+def discover(ctx: DemoContext) -> None:
+    metadata = ctx.http.get(ctx.auth_url + "/.well-known/openid-configuration")
+    metadata.raise_for_status()
+    jwks = ctx.http.get(metadata.json()["jwks_uri"])
+    kids = [key.get("kid") for key in jwks.json().get("keys", [])]
+    ctx.say(f"Published kids: {', '.join(str(kid) for kid in kids)}", "")
+
+
+def request_rs256_token(ctx: DemoContext) -> None:
+    request_token(ctx)
+    alg, ctx.old_kid = header_of(need(ctx.token, "the token"))
+    ctx.say(f"The token's header: alg {alg}, kid {ctx.old_kid}.", "")
+
+
+def rotate_key(ctx: DemoContext) -> None:
+    need(ctx.old_kid, "the first token's kid")
+    rotated = ctx.management.rotate_signing_key()
+    ctx.say(
+        f"The current key is now {rotated['kid']}; {ctx.old_kid} stays published as the "
+        "previous key.",
+        "",
+    )
+
+
+def call_with_new_token(ctx: DemoContext) -> None:
+    ctx.new_token = client_auth(ctx).sync_get_token(ctx.http)
+    alg, kid = header_of(ctx.new_token)
+    ctx.say(f"The new token's header: alg {alg}, kid {kid}.", "")
+    # An unknown kid is refetched at most once per cooldown since the API's last fetch.
+    time.sleep(JWKS_REFRESH_COOLDOWN + 0.1)
+    ctx.http.get(ctx.route(), headers=bearer(ctx.new_token))
+
+
+def call_with_old_token(ctx: DemoContext) -> None:
+    ctx.http.get(ctx.route(), headers=bearer(need(ctx.token, "the first token")))
+
+
+def revoke_old_key(ctx: DemoContext) -> None:
+    ctx.management.revoke_signing_key(need(ctx.old_kid, "the first token's kid"))
+
+
+def call_with_revoked_token(ctx: DemoContext) -> None:
+    token = need(ctx.token, "the first token")
+    route = ctx.route()
+    # The moment the background refresh lands is not ours to know: wait out the TTL,
+    # then repeat the request unrecorded until the key is gone (or the limit passes),
+    # so the transcript shows the same single exchange on every run.
+    time.sleep(JWKS_CACHE_TTL + 0.1)
+    deadline = time.monotonic() + REVOKED_RETRY_LIMIT
+    with httpx.Client(timeout=ctx.http.timeout) as quiet:
+        while (
+            quiet.get(route, headers=bearer(token)).status_code == 200
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+    ctx.http.get(route, headers=bearer(token))
 
 
 # -- the flow ------------------------------------------------------------------
@@ -273,3 +404,86 @@ STEPS: tuple[Step, ...] = (
         challenge=InvalidTokenError(TokenFailure.SIGNATURE).www_authenticate(REALM),
     ),
 )
+
+RS256_STEPS: tuple[Step, ...] = (
+    Step(
+        f'Register "{RS256_API}" ({RS256_IDENTIFIER}, signing_alg RS256, scope {SAMPLE_SCOPE})',
+        201,
+        register_rs256_api,
+        "RS256 is what Auth0 (and this server) uses when signing_alg is omitted; tokens are "
+        "signed with the tenant's private key and verified with its published public half.",
+    ),
+    Step(
+        "Discovery: GET /.well-known/openid-configuration, then its jwks_uri",
+        200,
+        discover,
+        "What scopegate does with only an issuer: the document's issuer must equal the "
+        "configured one exactly, and its jwks_uri names the JWK Set.",
+    ),
+    Step('Create a client, "My RS256 App"', 201, create_client),
+    Step(f"Grant My RS256 App {SAMPLE_SCOPE} on {RS256_API}", 201, grant_sample_scope),
+    Step("Request a token for My RS256 App", 200, request_rs256_token),
+    Step(f"GET {ROUTE} with that token", 200, call_with_token),
+    Step(
+        "Rotate the signing key (POST /api/v2/keys/signing/rotate)",
+        200,
+        rotate_key,
+        "As on Auth0: the next key becomes current, and the previous one stays in the JWK "
+        "Set so tokens already issued keep verifying.",
+    ),
+    Step(
+        f"GET {ROUTE} with a new token, signed with the new key",
+        200,
+        call_with_new_token,
+        "The API was not restarted: the unknown kid makes it refetch the JWK Set (at most "
+        f"once per jwks_refresh_cooldown, {JWKS_REFRESH_COOLDOWN:g} s here, which the demo "
+        "lets pass first).",
+    ),
+    Step(f"GET {ROUTE} with the first token (the previous key)", 200, call_with_old_token),
+    Step(
+        "Revoke the previous key (PUT /api/v2/keys/signing/{kid}/revoke)",
+        200,
+        revoke_old_key,
+        "The key leaves the JWK Set.",
+    ),
+    Step(
+        f"GET {ROUTE} with the first token, once the API's keys have refreshed",
+        401,
+        call_with_revoked_token,
+        f"The API keeps its cached set for jwks_cache_ttl ({JWKS_CACHE_TTL:g} s here) and then "
+        "refreshes it in the background while requests go on; a refresh that drops a key "
+        "drops its tokens from the caches too. The demo waits out the TTL, repeats the "
+        f"request unrecorded until the refresh has landed (at most {REVOKED_RETRY_LIMIT:g} s), "
+        "and shows the last one.",
+        challenge=InvalidTokenError(TokenFailure.UNKNOWN_KEY).www_authenticate(REALM),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow of the demo: its steps and the API they register."""
+
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    identifier: str
+    client_name: str
+
+
+FLOWS: dict[str, Flow] = {
+    "hs256": Flow(
+        "hs256",
+        "HS256: the seed's API, verified with its signing secret",
+        STEPS,
+        SAMPLE_IDENTIFIER,
+        "My M2M App",
+    ),
+    "rs256": Flow(
+        "rs256",
+        "RS256: an API verified through discovery, across a key rotation",
+        RS256_STEPS,
+        RS256_IDENTIFIER,
+        "My RS256 App",
+    ),
+}

@@ -1,12 +1,13 @@
-"""Running the demo: start both servers, walk the steps, say which one deviated."""
+"""Running the demo: start the servers, walk each flow's steps, say which one deviated."""
 
 from __future__ import annotations
 
 import sys
 import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -15,17 +16,18 @@ import httpx
 from scopegate.authserver import ManagementCredentials, create_app
 from scopegate.client import ClientError, ManagementClient
 from scopegate.demo.api import create_api
-from scopegate.demo.flow import STEPS, DemoContext, Step, StepFailed
+from scopegate.demo.flow import FLOWS, DemoContext, Flow, Step, StepFailed
 from scopegate.demo.servers import ServerError, serve
 from scopegate.demo.transcript import Transcript, abbreviate
 from scopegate.settings import Settings
 
-__all__ = ["EXIT_DEVIATED", "EXIT_NOT_STARTED", "run_demo"]
+__all__ = ["ALL_FLOWS", "EXIT_DEVIATED", "EXIT_NOT_STARTED", "run_demo"]
 
 EXIT_DEVIATED = 1
 EXIT_NOT_STARTED = 2
 _WIDTH = 96
 _TIMEOUT = 10.0
+ALL_FLOWS = tuple(FLOWS)
 
 
 def _wrap(text: str, indent: str = "  ") -> list[str]:
@@ -61,7 +63,29 @@ def _walk(ctx: DemoContext, steps: Sequence[Step]) -> int:
             ctx.transcript.line(f"FAILED: {message}")
             print(f"scopegate demo: {message}", file=sys.stderr)
             return EXIT_DEVIATED
-    ctx.transcript.line(f"All {len(steps)} steps behaved as documented.")
+    return 0
+
+
+def _walk_flows(make_context: Callable[[Flow], DemoContext], flows: Sequence[Flow]) -> int:
+    """Each flow in turn, with its own context (and so its own API); stop at a deviation."""
+    transcript: Transcript | None = None
+    for flow in flows:
+        ctx = make_context(flow)
+        transcript = ctx.transcript
+        if len(flows) > 1:
+            transcript.line(f"== {flow.title} ({len(flow.steps)} steps) ==")
+            transcript.line()
+        code = _walk(ctx, flow.steps)
+        if code != 0:
+            return code
+        if len(flows) > 1:
+            transcript.line(
+                f"The {flow.name.upper()} flow: all {len(flow.steps)} steps behaved as documented."
+            )
+            transcript.line()
+    if transcript is not None:
+        total = sum(len(flow.steps) for flow in flows)
+        transcript.line(f"All {total} steps behaved as documented.")
     return 0
 
 
@@ -76,17 +100,32 @@ def _introduce(
         f"  management client {client_id}, created at its first start; "
         "it gets its own Management API token"
     )
-    transcript.line("Resource server       starts once My Sample API exists (step 1)")
+    transcript.line("Resource server       one per flow, started once its API exists (step 1)")
     transcript.line()
 
 
-def run_demo(out: TextIO | None = None, steps: Sequence[Step] = STEPS) -> int:
-    """Start the servers, run ``steps``, print the transcript to ``out`` (stdout).
+def run_demo(
+    out: TextIO | None = None,
+    steps: Sequence[Step] | None = None,
+    *,
+    flows: Sequence[str] = ALL_FLOWS,
+) -> int:
+    """Start the servers, run the ``flows`` (names in :data:`~scopegate.demo.flow.FLOWS`,
+    in order) and print the transcript to ``out`` (stdout).
+
+    ``steps``, when given, replace the steps of the first of ``flows`` and only that
+    flow runs (the tests use it to make a step deviate).
+
+    Raises:
+        KeyError: a name in ``flows`` is not a flow.
 
     Returns:
         0 when every step behaved as documented, 1 at the first that did not
         (named on stderr too), 2 when a server could not start.
     """
+    chosen = [FLOWS[name] for name in flows]
+    if steps is not None:
+        chosen = [replace(chosen[0], steps=tuple(steps))]
     transcript = Transcript(out or sys.stdout)
     hooks = {"response": [transcript.record]}
     with ExitStack() as stack:
@@ -119,5 +158,16 @@ def run_demo(out: TextIO | None = None, steps: Sequence[Step] = STEPS) -> int:
             )
         )
         http = stack.enter_context(httpx.Client(event_hooks=hooks, timeout=_TIMEOUT))
-        ctx = DemoContext(transcript, auth.url, management, http, start_api)
-        return _walk(ctx, steps)
+
+        def make_context(flow: Flow) -> DemoContext:
+            return DemoContext(
+                transcript,
+                auth.url,
+                management,
+                http,
+                start_api,
+                identifier=flow.identifier,
+                client_name=flow.client_name,
+            )
+
+        return _walk_flows(make_context, chosen)

@@ -5,7 +5,8 @@ request a client sends, including the token requests that
 :class:`~scopegate.client.ClientCredentialsAuth` makes on its own. Shown:
 the request line, ``Authorization`` and ``Content-Type``, the body, the status,
 ``WWW-Authenticate`` and the response body. Client secrets, signing secrets and
-tokens show their first 12 characters only.
+tokens show their first 12 characters only; so do a JWK's modulus and a
+certificate (:data:`LONG_FIELDS`), not secret but too long to read.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-__all__ = ["SECRET_FIELDS", "Exchange", "Transcript", "abbreviate", "redact"]
+__all__ = ["LONG_FIELDS", "SECRET_FIELDS", "Exchange", "Transcript", "abbreviate", "redact"]
 
 SECRET_FIELDS = frozenset(
     {"access_token", "client_secret", "signing_secret", "refresh_token", "id_token"}
 )
+# Public, but a page wide: an RSA modulus, a PEM certificate (the signing-key answers).
+LONG_FIELDS = frozenset({"n", "cert", "x5c"})
 SHOWN = 12
 JWT_TAIL = 6
 BODY_LIMIT = 600
@@ -41,17 +44,25 @@ def abbreviate(value: str, ellipsis: str = "\u2026") -> str:
 
 
 def redact(value: Any, ellipsis: str = "\u2026") -> Any:
-    """``value`` (parsed JSON) with every secret field abbreviated, at any depth."""
+    """``value`` (parsed JSON) with every secret (and long) field abbreviated, at any depth."""
     if isinstance(value, dict):
         return {
-            key: abbreviate(item, ellipsis)
-            if key in SECRET_FIELDS and isinstance(item, str)
+            key: _shorten(item, ellipsis)
+            if key in SECRET_FIELDS or key in LONG_FIELDS
             else redact(item, ellipsis)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [redact(item, ellipsis) for item in value]
     return value
+
+
+def _shorten(item: Any, ellipsis: str) -> Any:
+    if isinstance(item, str):
+        return abbreviate(item, ellipsis)
+    if isinstance(item, list):
+        return [_shorten(each, ellipsis) for each in item]
+    return redact(item, ellipsis)
 
 
 @dataclass(frozen=True, slots=True)
