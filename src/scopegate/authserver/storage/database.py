@@ -21,8 +21,9 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from scopegate.errors import ConfigurationError
 
@@ -204,6 +205,24 @@ class Database:
         """A read transaction: one consistent snapshot for several queries."""
         with self._transaction("BEGIN") as conn:
             yield conn
+
+    def page(
+        self, select: str, params: Sequence[Any], order: str, size: int, offset: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        """One page of ``select`` (ordered by ``order``) and how many rows match in all.
+
+        One read transaction, so the page and the total agree. ``select`` is built
+        from constant fragments by the caller; every value is a bound parameter.
+        """
+        with self.read() as conn:
+            rows = conn.execute(
+                f"{select} ORDER BY {order} LIMIT ? OFFSET ?", (*params, size, offset)
+            ).fetchall()
+            total: int = conn.execute(
+                f"SELECT COUNT(*) FROM ({select})",  # noqa: S608
+                tuple(params),
+            ).fetchone()[0]
+        return rows, total
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:

@@ -141,13 +141,7 @@ class GrantTable:
         # Built from constant fragments only; every value is a bound parameter.
         where, params = _filter(audience, client_id, none)
         select = f"{GRANT_SELECT}{where}"
-        with self.db.read() as conn:
-            rows = conn.execute(
-                f"{select} ORDER BY g.rowid LIMIT ? OFFSET ?",
-                (*params, page.size, page.offset),
-            ).fetchall()
-            total = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
-            count: int = total.fetchone()[0]
+        rows, count = self.db.page(select, params, "g.rowid", page.size, page.offset)
         return [grant_from_row(row) for row in rows], count
 
     def checkpoint(

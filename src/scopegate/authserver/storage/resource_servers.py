@@ -75,12 +75,7 @@ class ResourceServerTable:
             params = tuple(identifiers)
         # Built from constant fragments only; every value is a bound parameter.
         select = f"SELECT * FROM resource_servers{where}"  # noqa: S608
-        with self.db.read() as conn:
-            rows = conn.execute(
-                f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (*params, page.size, page.offset)
-            ).fetchall()
-            count = conn.execute(f"SELECT COUNT(*) FROM ({select})", params)  # noqa: S608
-            total: int = count.fetchone()[0]
+        rows, total = self.db.page(select, params, "rowid", page.size, page.offset)
         return [server_from_row(row) for row in rows], total
 
     def update(
