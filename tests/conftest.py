@@ -1,50 +1,42 @@
-"""Shared fixtures: one set of test settings and real tokens minted with PyJWT."""
+"""Shared fixtures, one of each. Shared helpers are in ``helpers.py``; nothing imports this file.
+
+Every test starts with no ``SCOPEGATE_*`` variable of the caller's environment (a developer's
+shell must not change what a test sees); a test that wants one sets it with ``monkeypatch``.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+import os
+from pathlib import Path
 
-import jwt
 import pytest
 
+from helpers import (
+    IDENTIFIER,
+    ISSUER,
+    SECRET,
+    FakeClock,
+    InProcessCli,
+    Mint,
+    is_scopegate_variable,
+    mint,
+)
 from scopegate import Settings
 
-SECRET = "FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5-test-secret-0123456789"
-IDENTIFIER = "https://my-api-urn"
-ISSUER = "https://tenant.example.auth0.com/"
-CLIENT_ID = "zA9hQ0wZ2cL1sT8xK3mN5pR7vY4bD6fG"
 
-Mint = Callable[..., str]
-
-
-def make_claims(**overrides: Any) -> dict[str, Any]:
-    """Claims of a valid client-credentials token; a value of None removes that claim."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": f"{CLIENT_ID}@clients",
-        "aud": IDENTIFIER,
-        "iat": now,
-        "exp": now + 86400,
-        "azp": CLIENT_ID,
-        "scope": "sample-scope other-scope",
-        "gty": "client-credentials",
-    }
-    claims.update(overrides)
-    return {name: value for name, value in claims.items() if value is not None}
+@pytest.fixture(autouse=True)
+def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``SCOPEGATE_*`` variable of the caller reaches a test."""
+    for name in list(os.environ):
+        if is_scopegate_variable(name):
+            monkeypatch.delenv(name)
 
 
-def mint(
-    *,
-    key: str | bytes = SECRET,
-    algorithm: str = "HS256",
-    headers: dict[str, Any] | None = None,
-    **overrides: Any,
-) -> str:
-    """A real HS256 token signed with ``key``, with ``overrides`` applied to valid claims."""
-    return jwt.encode(make_claims(**overrides), key, algorithm=algorithm, headers=headers)
+@pytest.fixture
+def tmp_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The test runs in its own empty folder, so no ``.env`` of the repository is read."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture
@@ -55,3 +47,17 @@ def settings() -> Settings:
 @pytest.fixture
 def token() -> Mint:
     return mint
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand, at 1_700_000_000."""
+    return FakeClock()
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_cwd: Path
+) -> InProcessCli:
+    """``scopegate ARGS`` in-process (see :class:`helpers.InProcessCli`), in an empty folder."""
+    return InProcessCli(capsys, monkeypatch)

@@ -10,18 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET, make_claims, mint
-from scopegate import AccessToken, InvalidTokenError, Settings, TokenVerifier
+from helpers import IDENTIFIER, ISSUER, NOW, SECRET, make_claims, make_settings, mint
+from scopegate import AccessToken, InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure
 
-NOW = 1_700_000_000
 SECRET_64 = "0123456789abcdef" * 4  # RFC 7518 §3.2: HS512 needs a 64-byte key
 DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
-
-
-def make_settings(**values: Any) -> Settings:
-    values = {"signing_secret": SECRET, "identifier": IDENTIFIER, "issuer": ISSUER, **values}
-    return Settings(_env_file=None, **values)
 
 
 def verify(token: Any, now: float = NOW, **settings: Any) -> AccessToken:

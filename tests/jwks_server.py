@@ -23,7 +23,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from conftest import make_claims
+from helpers import make_claims
 
 JWKS_PATH = "/.well-known/jwks.json"
 OIDC_PATH = "/.well-known/openid-configuration"

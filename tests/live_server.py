@@ -6,7 +6,6 @@ Also what the examples under examples/ need to run with every setting given, and
 
 from __future__ import annotations
 
-import os
 import shlex
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from gunicorn.config import Config
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MINT_TOKEN = ROOT / "examples" / "fastapi_app" / "mint_token.py"
@@ -139,8 +138,7 @@ def example_env() -> dict[str, str]:
     Every setting is set so that a developer's .env beside an example (which
     environment variables override) cannot change what the server accepts.
     """
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(
+    return subprocess_env(
         SCOPEGATE_SIGNING_SECRET=SECRET,
         SCOPEGATE_IDENTIFIER=IDENTIFIER,
         SCOPEGATE_ISSUER=ISSUER,
@@ -151,7 +149,6 @@ def example_env() -> dict[str, str]:
         SCOPEGATE_ALLOW_WEAK_SECRET="false",
         SCOPEGATE_MAX_TOKEN_BYTES="8192",
     )
-    return env
 
 
 def example_token(*args: str) -> str:

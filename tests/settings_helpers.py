@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import traceback
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +16,6 @@ SECRET = (
 WEAK_SECRET = "weak-SECRET-31-bytes-long-12345"
 IDENTIFIER = "https://my-api-urn"
 HEADER = "Invalid scopegate settings:\n  "
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No SCOPEGATE_* variable of the caller and no .env file of the repository."""
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def configuration_error(**values: Any) -> ConfigurationError:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.authentication import UnauthenticatedUser
 
-from conftest import mint
+from helpers import mint
 from scopegate import ConfigurationError, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware, TokenCredentials, TokenUser
 

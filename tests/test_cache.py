@@ -9,38 +9,14 @@ from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET, mint
+from helpers import IDENTIFIER, NOW, SECRET, FakeClock, make_settings, mint
 from scopegate import InvalidTokenError, Settings, TokenVerifier
 from scopegate.cache import TokenCache
 from scopegate.errors import TokenFailure
 from scopegate.token import AccessToken
 
-T0 = 1_700_000_000.0  # the fake clock's start: a fixed, whole second
+T0 = float(NOW)  # the fake clock's start (conftest's clock): a fixed, whole second
 OTHER_SECRET = "an-entirely-different-signing-secret-0123456789"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def make_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "signing_secret": SECRET,
-        "identifier": IDENTIFIER,
-        "issuer": ISSUER,
-        "_env_file": None,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 def fake_token(**overrides: Any) -> str:
@@ -71,11 +47,6 @@ class Counted:
     def size(self) -> int:
         assert self.verifier.cache is not None
         return len(self.verifier.cache)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 import jwt
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET, subprocess_env
 from live_server import example_env, free_port, serve, uvicorn_command
 from scopegate import Settings, TokenVerifier
 from scopegate.explain import format_time
@@ -31,9 +31,7 @@ TIMEOUT = 30
 
 def base_env(**settings: str) -> dict[str, str]:
     """The caller's environment without SCOPEGATE_*, plus ``settings``, in UTF-8."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(settings, PYTHONIOENCODING="utf-8")
-    return env
+    return subprocess_env(**settings, PYTHONIOENCODING="utf-8")
 
 
 CONFIGURED = {

@@ -6,13 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET
 from scopegate import Settings
 from scopegate.cli import main
 from scopegate.testing import mint_token
@@ -21,11 +20,7 @@ DASH = "\u2014"
 
 
 @pytest.fixture(autouse=True)
-def configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+def configured(monkeypatch: pytest.MonkeyPatch, tmp_cwd: Path) -> None:
     monkeypatch.setenv("SCOPEGATE_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)
     monkeypatch.setenv("SCOPEGATE_ISSUER", ISSUER)

@@ -26,7 +26,7 @@ from conformance.check import Answer, check_answer, refuse_network
 from conformance.flask_apps import FLASK_STYLES, build_flask_app
 from conformance.model import Case
 from conformance.token_cases import TOKEN_CASES
-from conftest import IDENTIFIER, ISSUER
+from helpers import IDENTIFIER, ISSUER
 from scopegate import Settings
 
 API_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

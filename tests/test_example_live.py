@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import mint
+from helpers import mint
 from live_server import (
     EXPIRED,
     INSUFFICIENT_SCOPE,

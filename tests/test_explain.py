@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET
 from scopegate import Settings, TokenVerifier
 from scopegate.errors import InvalidTokenError, TokenFailure
 from scopegate.explain import Report, explain, format_time, relative_time

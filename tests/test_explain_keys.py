@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import IDENTIFIER
+from helpers import IDENTIFIER
 from jwks_server import SigningKey, jwks_server
 from scopegate import Settings
 from scopegate.cli import main
@@ -81,8 +80,6 @@ def test_inspect_command_explains_asymmetric_verdicts(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name in [name for name in os.environ if name.startswith("SCOPEGATE_")]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no .env file
     with jwks_server(KEY) as server:
         monkeypatch.setenv("SCOPEGATE_IDENTIFIER", IDENTIFIER)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -12,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 import scopegate.fastapi
-from conftest import mint
+from helpers import mint
 from scopegate import AccessToken, Settings
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.fastapi import CurrentToken, require_any_scope, require_scope
@@ -37,13 +36,6 @@ class Public(BaseModel):
 
 class Private(Public):
     secret: str
-
-
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
 
 
 def build_app(settings: Settings | None, *, auth_required: bool = True) -> FastAPI:

@@ -8,7 +8,6 @@ threaded WSGI server every request gets its own answer.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -24,7 +23,7 @@ from werkzeug.serving import make_server
 
 from conformance.flask_apps import FLASK_STYLES, build_flask_app
 from conformance.tokens import OTHER_SECRET
-from conftest import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, mint
+from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, mint
 from scopegate import ConfigurationError, InsufficientScopeError, Settings
 from scopegate.flask import ScopeGate, current_token, get_current_token, require_scope
 from scopegate.protector import BearerProtector
@@ -45,13 +44,7 @@ EXPIRED = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SCOPEGATE_* variable and no .env of the developer's reach these tests."""
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("tmp_cwd")  # no .env of the developer's
 
 
 # The API's own settings, as a Flask app keeps them in its config.

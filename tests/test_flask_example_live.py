@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from conformance.tokens import OTHER_SECRET
-from conftest import SECRET, mint
+from helpers import SECRET, mint
 from live_server import (
     BAD_SIGNATURE,
     EXPIRED,

@@ -143,7 +143,7 @@ def test_fastapi_guard_repr() -> None:
 
 
 def test_the_detail_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
-    from conftest import IDENTIFIER, ISSUER, SECRET, mint
+    from helpers import IDENTIFIER, ISSUER, SECRET, mint
     from scopegate import Settings
     from scopegate.protector import BearerProtector
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from conformance.check import refuse_network
-from conftest import IDENTIFIER, ISSUER, SECRET, make_claims
+from helpers import IDENTIFIER, ISSUER, SECRET, make_claims
 from jose_helpers import b64url
 from scopegate import ConfigurationError, InvalidTokenError, Settings, TokenVerifier
 from scopegate.errors import TokenFailure

@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from conformance.check import refuse_network
-from conftest import IDENTIFIER, ISSUER
+from helpers import IDENTIFIER, ISSUER
 from scopegate import InvalidTokenError, Settings, TokenVerifier
 from scopegate.errors import TokenFailure
 

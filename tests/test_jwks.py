@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER
+from helpers import IDENTIFIER
 from jwks_server import JWKS_PATH, OIDC_PATH, RFC8414_PATH, JwksServer, SigningKey, jwks_server
 from scopegate import AccessToken, InvalidTokenError, Settings
 from scopegate.errors import BearerError, KeysUnavailableError, TokenFailure

@@ -8,7 +8,6 @@ The authorization server is the JWK Set test server (``jwks_server``) on 127.0.0
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import IDENTIFIER
+from helpers import IDENTIFIER, subprocess_env
 from jwks_server import JWKS_PATH, OIDC_PATH, JwksServer, SigningKey, jwks_server
 from live_server import ROOT, bearer, free_port, gunicorn_command, serve, uvicorn_command
 
@@ -27,15 +26,13 @@ TTL = 1.0
 
 
 def discovery_env(issuer: str, **extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(
+    return subprocess_env(
         SCOPEGATE_ISSUER=issuer,
         SCOPEGATE_IDENTIFIER=IDENTIFIER,
         SCOPEGATE_JWKS_REFRESH_COOLDOWN=str(COOLDOWN),
         SCOPEGATE_JWKS_CACHE_TTL=str(TTL),
         **extra,
     )
-    return env
 
 
 @pytest.fixture

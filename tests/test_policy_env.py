@@ -8,7 +8,6 @@ are denied with the HTTP status, challenge and body of the HTTP path.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from apps.policy_env import ASGI_STYLES, WSGI_STYLES, build
-from conftest import IDENTIFIER, ISSUER, SECRET, mint
+from helpers import IDENTIFIER, ISSUER, SECRET, mint, subprocess_env
 from live_server import INSUFFICIENT_SCOPE, NO_TOKEN, STARTUP_TIMEOUT, free_port, serve, stop
 
 TESTS = Path(__file__).resolve().parent
@@ -39,18 +38,8 @@ POLICY = {
 }
 
 
-def scopegate_free_env(**values: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(values)
-    return env
-
-
 @pytest.fixture
-def policy_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    for name in list(os.environ):
-        if name.startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
+def policy_env(monkeypatch: pytest.MonkeyPatch, tmp_cwd: Path) -> None:
     for name, value in POLICY.items():
         monkeypatch.setenv(name, value)
 
@@ -115,7 +104,7 @@ def uvicorn(port: int) -> list[str]:
 
 
 def test_uvicorn_refuses_to_start_a_module_level_app_with_a_bad_setting() -> None:
-    env = scopegate_free_env(**POLICY, SCOPEGATE_LEEWAY="1000", SCOPEGATE_REALM='a"b')
+    env = subprocess_env(**POLICY, SCOPEGATE_LEEWAY="1000", SCOPEGATE_REALM='a"b')
     done = subprocess.run(
         uvicorn(free_port()),
         env=env,
@@ -136,7 +125,7 @@ def test_uvicorn_refuses_to_start_a_module_level_app_with_a_bad_setting() -> Non
 
 
 def test_with_lifespan_off_requests_get_a_bare_500_and_one_log_line(tmp_path: Path) -> None:
-    env = scopegate_free_env(**POLICY, SCOPEGATE_LEEWAY="1000")
+    env = subprocess_env(**POLICY, SCOPEGATE_LEEWAY="1000")
     port = free_port()
     log = tmp_path / "uvicorn.log"
     with log.open("wb") as output:
@@ -176,7 +165,7 @@ def test_with_lifespan_off_requests_get_a_bare_500_and_one_log_line(tmp_path: Pa
 @pytest.fixture
 def live_ws_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = scopegate_free_env(**{**POLICY, "SCOPEGATE_AUTH_REQUIRED": "true"})
+    env = subprocess_env(**{**POLICY, "SCOPEGATE_AUTH_REQUIRED": "true"})
     with serve(uvicorn(port), env, port, log=tmp_path / "uvicorn.log", cwd=TESTS) as url:
         yield url.replace("http://", "ws://")
 

@@ -11,7 +11,6 @@ checks the authorization server and the library together. Its helpers are reused
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import IDENTIFIER
+from helpers import IDENTIFIER, subprocess_env
 from live_server import bearer, free_port, serve
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from test_jwks_live import COOLDOWN, SERVERS, TTL, Command, discovery_env, status, wait_for
@@ -60,8 +59,7 @@ class Tenant:
 def tenant(tmp_path: Path) -> Iterator[Tenant]:
     assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
     port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env["SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET"] = MANAGEMENT_SECRET
+    env = subprocess_env(SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET=MANAGEMENT_SECRET)
     command = [str(SCRIPT), "authserver", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--db", str(tmp_path / "auth.db"), "--management-client-id", MANAGEMENT_ID]
     with (

@@ -19,14 +19,9 @@ from settings_helpers import (
     WEAK_SECRET,
     assert_no_secret,
     configuration_error,
-    isolate,
 )
 
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No SCOPEGATE_* variable of the caller and no .env file of the repository."""
-    return isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("tmp_cwd")  # no .env of the repository
 
 
 NO_KEY = (

@@ -14,14 +14,9 @@ from settings_helpers import (
     WEAK_SECRET,
     assert_no_secret,
     configuration_error,
-    isolate,
 )
 
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No SCOPEGATE_* variable of the caller and no .env file of the repository."""
-    return isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("tmp_cwd")  # no .env of the repository
 
 
 @pytest.mark.parametrize(
@@ -138,9 +133,9 @@ def write_env_file(directory: Path, **values: str) -> None:
     (directory / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_env_file_in_working_directory(isolated: Path) -> None:
+def test_env_file_in_working_directory(tmp_cwd: Path) -> None:
     write_env_file(
-        isolated,
+        tmp_cwd,
         signing_secret=SECRET,
         identifier=IDENTIFIER,
         algorithms="HS256,HS384",
@@ -155,8 +150,8 @@ def test_env_file_in_working_directory(isolated: Path) -> None:
     assert settings.leeway == 7.0
 
 
-def test_env_file_ignored_when_disabled(isolated: Path) -> None:
-    write_env_file(isolated, signing_secret=SECRET, identifier=IDENTIFIER)
+def test_env_file_ignored_when_disabled(tmp_cwd: Path) -> None:
+    write_env_file(tmp_cwd, signing_secret=SECRET, identifier=IDENTIFIER)
     exc = configuration_error(_env_file=None)
     assert str(exc) == (
         HEADER + "identifier (SCOPEGATE_IDENTIFIER): is required\n"
@@ -166,17 +161,15 @@ def test_env_file_ignored_when_disabled(isolated: Path) -> None:
     )
 
 
-def test_bad_env_file_value_is_named_without_secret(isolated: Path) -> None:
-    write_env_file(isolated, signing_secret=WEAK_SECRET, identifier=IDENTIFIER)
+def test_bad_env_file_value_is_named_without_secret(tmp_cwd: Path) -> None:
+    write_env_file(tmp_cwd, signing_secret=WEAK_SECRET, identifier=IDENTIFIER)
     exc = configuration_error()
     assert str(exc).startswith(HEADER + "signing_secret (SCOPEGATE_SIGNING_SECRET): is 31 bytes")
     assert_no_secret(exc, WEAK_SECRET)
 
 
-def test_keyword_beats_env_beats_env_file(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
-    write_env_file(
-        isolated, signing_secret=SECRET, identifier="from-file", realm="file", leeway="1"
-    )
+def test_keyword_beats_env_beats_env_file(monkeypatch: pytest.MonkeyPatch, tmp_cwd: Path) -> None:
+    write_env_file(tmp_cwd, signing_secret=SECRET, identifier="from-file", realm="file", leeway="1")
     monkeypatch.setenv("SCOPEGATE_IDENTIFIER", "from-env")
     monkeypatch.setenv("SCOPEGATE_REALM", "env")
     settings = Settings(identifier="from-keyword")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -296,14 +295,6 @@ SCOPEGATE_CACHE_MAXSIZE=7
 """
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.mark.usefixtures("clean_env")
 def test_plugin_fixtures_in_a_project(pytester: pytest.Pytester) -> None:
     pytester.makefile("", **{".env": DOTENV})
     pytester.makepyfile(test_api=PLUGIN_TESTS)
@@ -359,7 +350,6 @@ def test_a_failure_after_changed_settings_says_why(pytester: pytest.Pytester) ->
     )
 
 
-@pytest.mark.usefixtures("clean_env")
 def test_plugin_settings_overrides_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_overrides="""

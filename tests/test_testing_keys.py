@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import jwt
 import pytest
@@ -94,12 +93,7 @@ def test_rs256(mint_token):
 """
 
 
-def test_the_fixtures_mint_rs256(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in list(os.environ):
-        if name.startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
+def test_the_fixtures_mint_rs256(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_api=PLUGIN_TESTS)
     pytester.runpytest("-W", "error").assert_outcomes(passed=1)
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from conftest import CLIENT_ID, IDENTIFIER, ISSUER
+from helpers import CLIENT_ID, IDENTIFIER, ISSUER
 from jose_helpers import NOW, raw_token, signed, token_with, verify
-
-
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
 
 
 def test_fields_of_a_client_credentials_token() -> None:

@@ -7,12 +7,11 @@ fields in test_token.py, fuzzing in test_verifier_fuzz.py.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET, mint
+from helpers import IDENTIFIER, ISSUER, SECRET, mint
 from jose_helpers import (
     NOW,
     b64url,
@@ -27,13 +26,6 @@ from jose_helpers import (
 )
 from scopegate import ConfigurationError, InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure
-
-
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
 
 
 def test_valid_token_is_accepted() -> None:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET
 from jose_helpers import b64url, make_settings
 from scopegate import InvalidTokenError, TokenVerifier
 

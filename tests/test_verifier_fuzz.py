@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import IDENTIFIER, ISSUER
+from helpers import IDENTIFIER, ISSUER
 from jose_helpers import NOW, b64url, jws, make_settings
 from scopegate import AccessToken, TokenVerifier
 from scopegate.errors import InvalidTokenError, TokenFailure
@@ -22,13 +21,6 @@ TOO_LARGE, MALFORMED, CLAIM_TYPE = (
     TokenFailure.CLAIM_TYPE,
 )
 FUZZ = settings(max_examples=250, deadline=None)
-
-
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
 
 
 VERIFIER = TokenVerifier(make_settings(cache_maxsize=0), clock=lambda: NOW)

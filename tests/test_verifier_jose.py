@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import warnings
 from typing import Any
 
 import pytest
 
-from conftest import IDENTIFIER, ISSUER, SECRET
+from helpers import IDENTIFIER, ISSUER, SECRET
 from jose_helpers import (
     NOW,
     SECRET_64,
@@ -25,14 +24,6 @@ from jose_helpers import (
 )
 from scopegate import TokenVerifier
 from scopegate.errors import TokenFailure
-
-
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-
 
 CLAIMS = json.dumps(valid_claims())
 

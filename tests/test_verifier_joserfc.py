@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from conftest import CLIENT_ID, IDENTIFIER, ISSUER, SECRET
+from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET
 from jose_helpers import make_settings
 from scopegate import InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure

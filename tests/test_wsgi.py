@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -21,7 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 import scopegate.asgi
 from conformance.apps import PUBLIC_PATHS, verifier_for
 from conformance.cases import CASES, Case
-from conftest import IDENTIFIER, SECRET, mint
+from helpers import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
 from scopegate.protector import BearerProtector
 from scopegate.testing import test_settings
@@ -42,13 +40,7 @@ EXPIRED_CHALLENGE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SCOPEGATE_* variable and no .env of the developer's reach these tests."""
-    for name in list(os.environ):
-        if name.upper().startswith("SCOPEGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("tmp_cwd")  # no .env of the developer's
 
 
 def make_environ(

@@ -18,15 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import subprocess_env
 from live_server import free_port, stop
 
 STARTUP_TIMEOUT = 15.0
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(extra)
-    return env
 
 
 class Process:
@@ -61,7 +56,7 @@ class Process:
 def authserver(*args: str, env: dict[str, str] | None = None) -> Iterator[Process]:
     popen = subprocess.Popen(
         [sys.executable, "-m", "scopegate.authserver", "--log-level", "warning", *args],
-        env=env or clean_env(),
+        env=env or subprocess_env(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -116,7 +111,7 @@ def test_first_start_prints_credentials_once_and_restart_keeps_data(tmp_path: Pa
     assert server.popen.returncode in (0, -signal.SIGTERM)
 
     # Settings from the environment; the secret is not printed again.
-    env = clean_env(SCOPEGATE_AUTHSERVER_PORT=str(port), SCOPEGATE_AUTHSERVER_DB=db)
+    env = subprocess_env(SCOPEGATE_AUTHSERVER_PORT=str(port), SCOPEGATE_AUTHSERVER_DB=db)
     with authserver(env=env) as server:
         lines = server.read_until("scopegate authserver: management client")
         assert client_id in lines[-1]
@@ -151,7 +146,7 @@ def test_first_start_prints_credentials_once_and_restart_keeps_data(tmp_path: Pa
 def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
-        env=clean_env(),
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -222,7 +217,7 @@ def test_tls_makes_a_certificate_once_and_serves_https(tmp_path: Path) -> None:
 def test_bad_tls_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
-        env=clean_env(),
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=30,

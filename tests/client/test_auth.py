@@ -14,15 +14,8 @@ import httpx
 import pytest
 
 from client.harness import AuthServer, World
+from helpers import FakeClock
 from scopegate.client import ClientCredentialsAuth, TokenRequestError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def whoami(http: httpx.Client, api: World) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from client.harness import AuthServer
+from helpers import subprocess_env
 from live_server import free_port
 from scopegate.client import ClientCredentialsAuth
 
@@ -23,9 +23,7 @@ TIMEOUT = 30
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(extra, PYTHONIOENCODING="utf-8")
-    return env
+    return subprocess_env(**extra, PYTHONIOENCODING="utf-8")
 
 
 @pytest.fixture(scope="module")

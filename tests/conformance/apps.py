@@ -27,7 +27,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
-from conftest import CLIENT_ID
+from helpers import CLIENT_ID
 from scopegate import AccessToken, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.fastapi import CurrentToken

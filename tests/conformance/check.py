@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SECRET
+from helpers import SECRET
 
 from .model import Case
 from .tokens import OTHER_SECRET

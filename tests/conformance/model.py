@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from conftest import CLIENT_ID
+from helpers import CLIENT_ID
 
 from .tokens import Token
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import IDENTIFIER
+from helpers import IDENTIFIER
 
 from .model import Case, bad_token, missing, ok
 from .tokens import (

@@ -17,8 +17,8 @@ from typing import Any
 
 import jwt
 
-from conftest import SECRET, make_claims
-from conftest import mint as mint_hs256
+from helpers import SECRET, make_claims
+from helpers import mint as mint_hs256
 
 __all__ = [
     "OTHER_SECRET",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import subprocess_env
 from live_server import BAD_SIGNATURE, EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN
 from scopegate.demo import run_demo
 from scopegate.demo.flow import RS256_STEPS, STEPS, Step
@@ -134,19 +134,13 @@ RS256_EXPECTED = [
 ]
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
-    env.update(extra)
-    return env
-
-
 def run_cli(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """``scopegate demo`` from an empty folder, as a user runs it."""
     assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
     return subprocess.run(
         [str(SCRIPT), "demo", *options],
         cwd=folder,
-        env=clean_env(PYTHONIOENCODING="utf-8"),
+        env=subprocess_env(PYTHONIOENCODING="utf-8"),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -270,7 +264,7 @@ def test_python_dash_m_on_an_ascii_terminal(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scopegate", "demo"],
         cwd=tmp_path,
-        env=clean_env(PYTHONIOENCODING="ascii"),
+        env=subprocess_env(PYTHONIOENCODING="ascii"),
         capture_output=True,
         timeout=TIMEOUT,
     )
