@@ -1,4 +1,8 @@
-"""``scopegate api|clients|grants`` as a subprocess against the real authorization server."""
+"""``scopegate api|clients|grants|keys`` against the real authorization server on 127.0.0.1.
+
+The commands run in-process through ``main(argv)`` (conftest's ``cli``); the README's two
+terminals (``scopegate authserver``, then a command) run as real processes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +19,7 @@ import httpx
 import pytest
 
 from client.harness import AuthServer
-from helpers import subprocess_env
+from helpers import InProcessCli, subprocess_env
 from live_server import free_port
 from scopegate.client import ClientCredentialsAuth
 
@@ -32,29 +37,22 @@ def env(server: AuthServer) -> dict[str, str]:
     credentials = server.credentials
     assert credentials.client_id is not None
     assert credentials.client_secret is not None
-    return clean_env(
-        SCOPEGATE_MANAGEMENT_URL=server.url,
-        SCOPEGATE_MANAGEMENT_CLIENT_ID=credentials.client_id,
-        SCOPEGATE_MANAGEMENT_CLIENT_SECRET=credentials.client_secret,
-    )
+    return {
+        "SCOPEGATE_MANAGEMENT_URL": server.url,
+        "SCOPEGATE_MANAGEMENT_CLIENT_ID": credentials.client_id,
+        "SCOPEGATE_MANAGEMENT_CLIENT_SECRET": credentials.client_secret,
+    }
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
-    return subprocess.run(
-        [str(SCRIPT), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT
-    )
-
-
-def ok(args: list[str], env: dict[str, str], cwd: Path) -> Any:
-    result = run(args, env, cwd)
+def ok(cli: InProcessCli, args: list[str], env: Mapping[str, str]) -> Any:
+    result = cli(*args, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return json.loads(result.stdout) if result.stdout else None
 
 
-def refused(args: list[str], env: dict[str, str], cwd: Path, code: int) -> str:
-    result = run(args, env, cwd)
+def refused(cli: InProcessCli, args: list[str], env: Mapping[str, str], code: int) -> str:
+    result = cli(*args, env=env)
     assert result.returncode == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -62,9 +60,10 @@ def refused(args: list[str], env: dict[str, str], cwd: Path, code: int) -> str:
     return result.stderr.strip()
 
 
-def test_the_api_authorization_setup(env: dict[str, str], tmp_path: Path) -> None:
+def test_the_api_authorization_setup(env: dict[str, str], cli: InProcessCli) -> None:
     ident = f"https://api-{secrets.token_hex(4)}.test"
     api = ok(
+        cli,
         [
             "api",
             "create",
@@ -76,15 +75,15 @@ def test_the_api_authorization_setup(env: dict[str, str], tmp_path: Path) -> Non
             "sample-scope",
         ],
         env,
-        tmp_path,
     )
     assert api["name"] == "My Sample API"
     assert api["scopes"] == [{"value": "sample-scope"}]
     assert len(api["signing_secret"]) >= 32
 
-    client = ok(["clients", "create", "--name", "My M2M App"], env, tmp_path)
+    client = ok(cli, ["clients", "create", "--name", "My M2M App"], env)
     assert len(client["client_secret"]) >= 32
     grant = ok(
+        cli,
         [
             "grants",
             "create",
@@ -96,21 +95,19 @@ def test_the_api_authorization_setup(env: dict[str, str], tmp_path: Path) -> Non
             "sample-scope",
         ],
         env,
-        tmp_path,
     )
     assert grant["scope"] == ["sample-scope"]
 
-    assert ok(["api", "get", ident], env, tmp_path) == api
-    assert any(item["id"] == api["id"] for item in ok(["api", "list"], env, tmp_path))
-    assert ok(["grants", "list", "--client-id", client["client_id"]], env, tmp_path) == [grant]
-    shown = ok(["clients", "get", client["client_id"]], env, tmp_path)
+    assert ok(cli, ["api", "get", ident], env) == api
+    assert any(item["id"] == api["id"] for item in ok(cli, ["api", "list"], env))
+    assert ok(cli, ["grants", "list", "--client-id", client["client_id"]], env) == [grant]
+    shown = ok(cli, ["clients", "get", client["client_id"]], env)
     assert shown["name"] == "My M2M App"
     assert "client_secret" not in shown
-    assert any(
-        c["client_id"] == client["client_id"] for c in ok(["clients", "list"], env, tmp_path)
-    )
+    assert any(c["client_id"] == client["client_id"] for c in ok(cli, ["clients", "list"], env))
 
     updated = ok(
+        cli,
         [
             "api",
             "update",
@@ -121,28 +118,28 @@ def test_the_api_authorization_setup(env: dict[str, str], tmp_path: Path) -> Non
             "60",
         ],
         env,
-        tmp_path,
     )
     assert [scope["value"] for scope in updated["scopes"]] == ["sample-scope", "other-scope"]
     assert updated["token_lifetime"] == 60
     regranted = ok(
+        cli,
         ["grants", "update", grant["id"], "--scope", "other-scope", "--scope", "sample-scope"],
         env,
-        tmp_path,
     )
     assert regranted["scope"] == ["other-scope", "sample-scope"]
 
-    assert ok(["grants", "delete", grant["id"]], env, tmp_path) is None
-    assert ok(["clients", "delete", client["client_id"]], env, tmp_path) is None
-    assert ok(["api", "delete", ident], env, tmp_path) is None
-    assert "does not exist" in refused(["api", "get", api["id"]], env, tmp_path, 1)
+    assert ok(cli, ["grants", "delete", grant["id"]], env) is None
+    assert ok(cli, ["clients", "delete", client["client_id"]], env) is None
+    assert ok(cli, ["api", "delete", ident], env) is None
+    assert "does not exist" in refused(cli, ["api", "get", api["id"]], env, 1)
 
 
-def test_options_instead_of_variables(server: AuthServer, tmp_path: Path) -> None:
+def test_options_instead_of_variables(server: AuthServer, cli: InProcessCli) -> None:
     credentials = server.credentials
     assert credentials.client_id is not None
     assert credentials.client_secret is not None
     listed = ok(
+        cli,
         [
             "clients",
             "list",
@@ -153,13 +150,12 @@ def test_options_instead_of_variables(server: AuthServer, tmp_path: Path) -> Non
             "--management-client-secret",
             credentials.client_secret,
         ],
-        clean_env(),
-        tmp_path,
+        {},
     )
     assert credentials.client_id in {client["client_id"] for client in listed}
 
 
-def test_a_token_option(server: AuthServer, tmp_path: Path) -> None:
+def test_a_token_option(server: AuthServer, cli: InProcessCli) -> None:
     credentials = server.credentials
     assert credentials.client_id is not None
     assert credentials.client_secret is not None
@@ -168,36 +164,34 @@ def test_a_token_option(server: AuthServer, tmp_path: Path) -> None:
     )
     with httpx.Client() as http:
         token = auth.sync_get_token(http)
-    env = clean_env(SCOPEGATE_MANAGEMENT_CLIENT_ID="ignored", SCOPEGATE_MANAGEMENT_TOKEN="bad")
-    assert isinstance(
-        ok(["api", "list", "--server", server.url, "--token", token], env, tmp_path), list
-    )
+    env = {"SCOPEGATE_MANAGEMENT_CLIENT_ID": "ignored", "SCOPEGATE_MANAGEMENT_TOKEN": "bad"}
+    assert isinstance(ok(cli, ["api", "list", "--server", server.url, "--token", token], env), list)
     # The variable: a bad token is refused by the server, on one line.
-    message = refused(["api", "list", "--server", server.url], env, tmp_path, 1)
+    message = refused(cli, ["api", "list", "--server", server.url], env, 1)
     assert message == (
         "scopegate api list: error: the server refused: 401 Unauthorized: "
         "The access token is malformed (invalid_token)"
     )
 
 
-def test_a_conflict(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_conflict(env: dict[str, str], cli: InProcessCli) -> None:
     ident = f"https://api-{secrets.token_hex(4)}.test"
-    ok(["api", "create", "--identifier", ident], env, tmp_path)
-    message = refused(["api", "create", "--identifier", ident], env, tmp_path, 1)
+    ok(cli, ["api", "create", "--identifier", ident], env)
+    message = refused(cli, ["api", "create", "--identifier", ident], env, 1)
     assert message == (
         "scopegate api create: error: the server refused: 409 Conflict: "
         "A resource server with the same identifier already exists. (conflict)"
     )
 
 
-def test_signing_keys(env: dict[str, str], tmp_path: Path) -> None:
-    keys = ok(["keys", "list"], env, tmp_path)
+def test_signing_keys(env: dict[str, str], cli: InProcessCli) -> None:
+    keys = ok(cli, ["keys", "list"], env)
     (current,) = [key["kid"] for key in keys if key.get("current")]
     (upcoming,) = [key["kid"] for key in keys if key.get("next")]
-    rotated = ok(["keys", "rotate"], env, tmp_path)
+    rotated = ok(cli, ["keys", "rotate"], env)
     assert rotated["kid"] == upcoming
-    assert ok(["keys", "revoke", current], env, tmp_path)["kid"] == current
-    message = refused(["keys", "revoke", upcoming], env, tmp_path, 1)
+    assert ok(cli, ["keys", "revoke", current], env)["kid"] == current
+    message = refused(cli, ["keys", "revoke", upcoming], env, 1)
     assert message == (
         "scopegate keys revoke: error: the server refused: 400 Bad Request: The current "
         "signing key cannot be revoked; rotate the keys first, then revoke the previous key. "
@@ -205,18 +199,18 @@ def test_signing_keys(env: dict[str, str], tmp_path: Path) -> None:
     )
 
 
-def test_a_wrong_secret(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_wrong_secret(env: dict[str, str], cli: InProcessCli) -> None:
     wrong = {**env, "SCOPEGATE_MANAGEMENT_CLIENT_SECRET": "wrong-secret-" * 4}
-    message = refused(["clients", "list"], wrong, tmp_path, 1)
+    message = refused(cli, ["clients", "list"], wrong, 1)
     assert message.startswith("scopegate clients list: error: no Management API token: ")
     assert message.endswith("401 invalid_client: Client authentication failed.")
     assert "wrong-secret" not in message
 
 
-def test_an_unreachable_server(tmp_path: Path) -> None:
+def test_an_unreachable_server(cli: InProcessCli) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    env = clean_env(SCOPEGATE_MANAGEMENT_URL=url, SCOPEGATE_MANAGEMENT_TOKEN="t")
-    message = refused(["api", "list"], env, tmp_path, 1)
+    env = {"SCOPEGATE_MANAGEMENT_URL": url, "SCOPEGATE_MANAGEMENT_TOKEN": "t"}
+    message = refused(cli, ["api", "list"], env, 1)
     assert message.startswith(f"scopegate api list: error: cannot reach {url}/api/v2/")
 
 
@@ -263,18 +257,16 @@ def test_an_unreachable_server(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors(
-    args: list[str], extra: dict[str, str], expected: str, tmp_path: Path
+    args: list[str], extra: dict[str, str], expected: str, cli: InProcessCli
 ) -> None:
-    assert refused(args, clean_env(**extra), tmp_path, 2) == expected
+    assert refused(cli, args, extra, 2) == expected
 
 
-def test_argparse_errors_are_usage_errors(tmp_path: Path) -> None:
-    result = run(["grants", "create", "--client-id", "x"], clean_env(), tmp_path)
+def test_argparse_errors_are_usage_errors(cli: InProcessCli) -> None:
+    result = cli("grants", "create", "--client-id", "x", env={})
     assert result.returncode == 2
     assert "the following arguments are required: --audience, --scope" in result.stderr
-    result = run(
-        ["api", "create", "--identifier", "urn:x", "--token-lifetime", "0"], clean_env(), tmp_path
-    )
+    result = cli("api", "create", "--identifier", "urn:x", "--token-lifetime", "0", env={})
     assert result.returncode == 2
     assert "'0' is not a positive whole number" in result.stderr
 
@@ -298,14 +290,16 @@ def test_argparse_errors_are_usage_errors(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_help(args: list[str], expected: list[str], tmp_path: Path) -> None:
-    result = run([*args, "--help"], clean_env(), tmp_path)
+def test_help(args: list[str], expected: list[str], cli: InProcessCli) -> None:
+    result = cli(*args, "--help", env={})
     assert result.returncode == 0
     for text in expected:
         assert text in result.stdout
 
 
-def test_against_scopegate_authserver_started_from_the_command_line(tmp_path: Path) -> None:
+def test_against_scopegate_authserver_started_from_the_command_line(
+    cli: InProcessCli, tmp_path: Path
+) -> None:
     """The README's two terminals: ``scopegate authserver``, then the management commands."""
     port = free_port()
     with subprocess.Popen(
@@ -324,19 +318,31 @@ def test_against_scopegate_authserver_started_from_the_command_line(tmp_path: Pa
                 printed[name] = value.strip()
                 if name == "token URL":
                     break
-            env = clean_env(
-                SCOPEGATE_MANAGEMENT_URL=f"http://127.0.0.1:{port}",
-                SCOPEGATE_MANAGEMENT_CLIENT_ID=printed["client_id"],
-                SCOPEGATE_MANAGEMENT_CLIENT_SECRET=printed["client_secret"],
-            )
+            env = {
+                "SCOPEGATE_MANAGEMENT_URL": f"http://127.0.0.1:{port}",
+                "SCOPEGATE_MANAGEMENT_CLIENT_ID": printed["client_id"],
+                "SCOPEGATE_MANAGEMENT_CLIENT_SECRET": printed["client_secret"],
+            }
             deadline = time.monotonic() + TIMEOUT
             while True:  # the announcement comes before uvicorn listens
-                result = run(["clients", "list"], env, tmp_path)
+                result = cli("clients", "list", env=env)
                 if result.returncode == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
             assert result.returncode == 0, result.stderr
-            assert [client["client_id"] for client in json.loads(result.stdout)] == [
+            # The second terminal's command, through the console script.
+            listed = subprocess.run(
+                [str(SCRIPT), "clients", "list"],
+                env=clean_env(**env),
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+            assert listed.returncode == 0, listed.stderr
+            assert listed.stderr == ""
+            assert [client["client_id"] for client in json.loads(listed.stdout)] == [
                 printed["client_id"]
             ]
         finally:
