@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import subprocess_env
+from helpers import InProcessCli, subprocess_env
 from live_server import free_port, stop
+from scopegate.cli.authserver import main as authserver_main
 
 STARTUP_TIMEOUT = 15.0
 
@@ -143,17 +144,28 @@ def test_first_start_prints_credentials_once_and_restart_keeps_data(tmp_path: Pa
         ),
     ],
 )
-def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_options_exit_2(
+    cli: InProcessCli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = cli("--db", str(tmp_path / "x.db"), *args, main=authserver_main)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_option_exits_2_through_the_entry_point(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
+        [sys.executable, "-m", "scopegate.authserver", "--db", "/nonexistent/dir/a.db"],
         env=subprocess_env(),
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 2
-    assert message in result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("scopegate authserver: error: db: cannot open ")
 
 
 def test_tls_makes_a_certificate_once_and_serves_https(tmp_path: Path) -> None:
@@ -214,15 +226,10 @@ def test_tls_makes_a_certificate_once_and_serves_https(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_tls_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "scopegate.authserver", "--db", str(tmp_path / "x.db"), *args],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+def test_bad_tls_options_exit_2(
+    cli: InProcessCli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = cli("--db", str(tmp_path / "x.db"), *args, main=authserver_main)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert message in result.stderr

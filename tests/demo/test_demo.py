@@ -1,4 +1,4 @@
-"""``scopegate demo``: both flows as a subprocess, each alone, and how it reports a deviation."""
+"""``scopegate demo``: both flows as a subprocess, each alone in-process, and its deviations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import subprocess_env
+from helpers import InProcessCli, subprocess_env
 from live_server import BAD_SIGNATURE, EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN
 from scopegate.demo import run_demo
 from scopegate.demo.flow import RS256_STEPS, STEPS, Step
@@ -215,9 +215,9 @@ def test_the_rotation_and_the_revocation_name_the_right_keys(
     ],
 )
 def test_one_flow_runs_only_its_steps(
-    flow: str, expected: list[tuple[str, int, list[str]]], absent: str, tmp_path: Path
+    flow: str, expected: list[tuple[str, int, list[str]]], absent: str, cli: InProcessCli
 ) -> None:
-    result = run_cli(tmp_path, "--flow", flow)
+    result = cli("demo", "--flow", flow)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     check_steps(sections(result.stdout), expected)
@@ -226,15 +226,15 @@ def test_one_flow_runs_only_its_steps(
     assert "== " not in result.stdout  # no flow headings for a single flow
 
 
-def test_an_unknown_flow_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "--flow", "es256")
+def test_an_unknown_flow_is_a_usage_error(cli: InProcessCli) -> None:
+    result = cli("demo", "--flow", "es256")
     assert result.returncode == 2
     assert result.stdout == ""
     assert "argument --flow: invalid choice: 'es256'" in result.stderr
 
 
-def test_help_names_the_flows(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "--help")
+def test_help_names_the_flows(cli: InProcessCli) -> None:
+    result = cli("demo", "--help")
     assert result.returncode == 0
     assert "--flow {hs256,rs256,all}" in result.stdout
     assert "which flow to walk: hs256, rs256 or all" in result.stdout
