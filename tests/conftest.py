@@ -23,6 +23,11 @@ from helpers import (
 )
 from scopegate import Settings
 
+# The package's own pytest plugin, loaded here rather than through its pytest11 entry point
+# (pyproject's addopts has -p no:scopegate): an entry point is imported before pytest-cov
+# starts measuring, so every module it imports would show its definitions as never run.
+pytest_plugins = ["scopegate.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _no_scopegate_env(monkeypatch: pytest.MonkeyPatch) -> None:
