@@ -19,6 +19,7 @@ import jwt
 import pytest
 
 from scopegate import Settings
+from scopegate.cli import main as scopegate_main
 
 SECRET = "FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5-test-secret-0123456789"
 IDENTIFIER = "https://my-api-urn"
@@ -128,10 +129,8 @@ class InProcessCli:
         *args: str,
         env: Mapping[str, str] | None = None,
         stdin: str | bytes = "",
-        main: Main | None = None,
+        main: Main = scopegate_main,
     ) -> CliResult:
-        if main is None:
-            from scopegate.cli import main
         with self._monkeypatch.context() as patch:
             if env is not None:
                 for name in list(os.environ):

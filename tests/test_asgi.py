@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 from starlette.authentication import UnauthenticatedUser
+from starlette.types import Message, Receive, Scope, Send
 
 from helpers import mint
 from scopegate import ConfigurationError, Settings, TokenVerifier
 from scopegate.asgi import BearerAuthMiddleware, TokenCredentials, TokenUser
 
-Message = dict[str, Any]
 
-
-async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         message = await receive()
         await send({"type": message["type"] + ".complete"})
@@ -113,7 +112,7 @@ def test_another_spelling_of_a_known_header_is_checked_again(settings: Settings)
 def test_a_guard_error_after_the_response_started_is_raised_again(settings: Settings) -> None:
     from scopegate import InsufficientScopeError
 
-    async def streaming(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise InsufficientScopeError(["late"])
 

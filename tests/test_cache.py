@@ -34,7 +34,7 @@ class Counted:
         self.decodes = 0
         original = verifier._decode
 
-        def counting(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        def counting(token: str) -> dict[str, Any]:
             self.decodes += 1
             return original(token)
 

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -285,7 +286,7 @@ def test_inspect_what_token_printed(run: Run) -> None:
     ],
 )
 def test_inspect_names_the_rule(
-    run: Run, settings: Settings, overrides: dict[str, str], reason: str
+    run: Run, settings: Settings, overrides: dict[str, Any], reason: str
 ) -> None:
     result = run("inspect", mint_token(settings, **overrides))
     assert result.returncode == 1

@@ -58,8 +58,9 @@ def client_for(settings: Settings) -> Iterator[ClientFor]:
 def send(client: TestClient, case: Case) -> tuple[Answer, list[str]]:
     """Send ``case``'s request; return the answer and every header and query value sent."""
     headers, query = case.build_headers(), case.build_query()
-    raw_headers = [(name, value.encode("utf-8")) for name, value in headers]
-    response = client.get(case.path, headers=raw_headers, params=query or None)
+    raw_headers = [(name.encode("ascii"), value.encode("utf-8")) for name, value in headers]
+    params = tuple(query) if query else None
+    response = client.get(case.path, headers=raw_headers, params=params)
     answer = Answer.of(response.status_code, response.headers.multi_items(), response.content)
     return answer, [value for _, value in (*headers, *query)]
 
@@ -75,16 +76,17 @@ def test_http(case: Case, style: str, client_for: ClientFor) -> None:
 @pytest.mark.parametrize("case", WS_PARAMS)
 def test_websocket(case: WsCase, style: str, client_for: ClientFor) -> None:
     client = client_for(style, case.options, {})
-    connect = {"headers": case.build_headers(), "params": case.build_query() or None}
+    headers, query = case.build_headers(), case.build_query()
+    params = tuple(query) if query else None
 
     if case.denial is None:
-        with client.websocket_connect("/ws", **connect) as websocket:
+        with client.websocket_connect("/ws", headers=headers, params=params) as websocket:
             assert websocket.receive_json() == case.message
         return
     # The TestClient offers websocket.http.response: the handshake gets the HTTP answer.
     with (
         pytest.raises(WebSocketDenialResponse) as denied,
-        client.websocket_connect("/ws", **connect),
+        client.websocket_connect("/ws", headers=headers, params=params),
     ):
         pytest.fail("the websocket was accepted")
     response = denied.value
@@ -95,7 +97,9 @@ def test_websocket(case: WsCase, style: str, client_for: ClientFor) -> None:
 
 
 @pytest.mark.parametrize("style", STYLE_PARAMS)
-@pytest.mark.parametrize("case", [p for p in WS_PARAMS if p.values[0].denial is not None])
+@pytest.mark.parametrize(
+    "case", [p for p in WS_PARAMS if getattr(p.values[0], "denial", None) is not None]
+)
 def test_websocket_without_the_denial_extension_is_closed_with_1008(
     case: WsCase, style: str, settings: Settings
 ) -> None:

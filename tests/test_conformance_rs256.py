@@ -75,7 +75,9 @@ def test_most_token_cases_run_under_rs256() -> None:
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_asgi(case: Case, style: str, asgi_clients: dict[str, TestClient]) -> None:
-    headers = [(name, value.encode("utf-8")) for name, value in case.build_headers()]
+    headers = [
+        (name.encode("ascii"), value.encode("utf-8")) for name, value in case.build_headers()
+    ]
     response = asgi_clients[style].get(case.path, headers=headers)
     check_answer(
         case, Answer.of(response.status_code, response.headers.multi_items(), response.content)

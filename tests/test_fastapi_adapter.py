@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 import scopegate.fastapi
+import scopegate.protector
 from helpers import mint
 from scopegate import AccessToken, Settings
 from scopegate.asgi import BearerAuthMiddleware
@@ -161,7 +162,7 @@ def test_guard_runs_on_the_event_loop_thread(
     monkeypatch: pytest.MonkeyPatch, app: FastAPI, path: str
 ) -> None:
     guard_threads: list[int] = []
-    original = scopegate.fastapi.enforce_scopes
+    original = scopegate.protector.enforce_scopes  # what scopegate.fastapi imported
 
     def recording(*args: Any, **kwargs: Any) -> AccessToken:
         guard_threads.append(threading.get_ident())

@@ -82,6 +82,7 @@ def test_settings_come_from_app_config() -> None:
     extension = ScopeGate(app)
 
     settings = extension.protector(app).settings
+    assert settings.signing_secret is not None
     assert settings.signing_secret.get_secret_value() == SECRET
     assert (settings.identifier, settings.issuer) == (IDENTIFIER, ISSUER)
     assert (settings.leeway, settings.realm) == (30, "config-realm")
@@ -101,6 +102,7 @@ def test_environment_fills_what_app_config_lacks(monkeypatch: pytest.MonkeyPatch
     extension = ScopeGate(app)
 
     settings = extension.protector(app).settings
+    assert settings.signing_secret is not None
     assert settings.signing_secret.get_secret_value() == SECRET
     assert (settings.identifier, settings.issuer, settings.realm) == (
         IDENTIFIER,
@@ -118,6 +120,7 @@ def test_dotenv_in_the_working_directory_is_the_last_fallback(tmp_path: Path) ->
     app = configured_app(SCOPEGATE_IDENTIFIER=IDENTIFIER)
     settings = ScopeGate(app).protector(app).settings
     assert settings.identifier == IDENTIFIER
+    assert settings.signing_secret is not None
     assert settings.signing_secret.get_secret_value() == SECRET
 
 
@@ -358,7 +361,7 @@ def request_for(index: int) -> Expectation:
         }
         return "/api/whoami", {"Authorization": f"Bearer {token}"}, 200, None, body
     if kind == 1:
-        anonymous = {"subject": None, "client_id": None, "scopes": []}
+        anonymous: dict[str, Any] = {"subject": None, "client_id": None, "scopes": []}
         return "/api/whoami", {}, 200, None, anonymous
     if kind == 2:
         token = mint(sub=subject, scope=f"scope-{index}")

@@ -31,7 +31,11 @@ ALGORITHMS = [
     *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
     *("ES256", "ES384", "ES512", "EdDSA"),
 ]
-_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "ES256": ec.SECP256R1,
+    "ES384": ec.SECP384R1,
+    "ES512": ec.SECP521R1,
+}
 _KEYS: dict[str, Any] = {}
 
 
@@ -135,10 +139,9 @@ def test_a_tampered_payload_is_refused(alg: str) -> None:
 
 
 def rsa_pem() -> bytes:
-    return (
-        private_key("RSA")
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key: rsa.RSAPrivateKey = private_key("RSA")
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
@@ -288,7 +291,7 @@ def test_no_kid_picks_the_one_key_of_the_right_type() -> None:
 @pytest.mark.parametrize("parameter", ["jwk", "jku", "x5u", "x5c"])
 def test_header_key_parameters_never_supply_a_key(parameter: str) -> None:
     attacker = private_key("RSA-2")
-    values = {
+    values: dict[str, Any] = {
         "jwk": public_jwk(attacker, kid="k1"),
         "jku": "https://attacker.example/jwks.json",
         "x5u": "https://attacker.example/cert.pem",

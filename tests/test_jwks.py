@@ -41,7 +41,7 @@ def the_token(token: AccessToken | None) -> AccessToken | None:
     return token
 
 
-def protector_for(server: JwksServer, **values: Any) -> BearerProtector:
+def protector_for(server: JwksServer, **values: Any) -> BearerProtector[AccessToken | None]:
     settings = Settings(
         _env_file=None,
         identifier=IDENTIFIER,
@@ -56,13 +56,13 @@ def bearer(token: str) -> list[str]:
     return [f"Bearer {token}"]
 
 
-def rejection(protector: BearerProtector, token: str) -> BearerError:
+def rejection(protector: BearerProtector[AccessToken | None], token: str) -> BearerError:
     with pytest.raises(BearerError) as info:
         protector.authenticate(bearer(token))
     return info.value
 
 
-def failure(protector: BearerProtector, token: str) -> TokenFailure:
+def failure(protector: BearerProtector[AccessToken | None], token: str) -> TokenFailure:
     error = rejection(protector, token)
     assert isinstance(error, InvalidTokenError)
     return error.failure
@@ -177,7 +177,7 @@ def test_cooldown_spaces_refetches(server: JwksServer) -> None:
     assert server.hits[JWKS_PATH] == 3
 
 
-def assert_503(error: BearerError, protector: BearerProtector) -> None:
+def assert_503(error: BearerError, protector: BearerProtector[AccessToken | None]) -> None:
     assert isinstance(error, KeysUnavailableError)
     status, headers, body = protector.render(error)
     assert status == 503

@@ -138,7 +138,7 @@ def test_with_lifespan_off_requests_get_a_bare_500_and_one_log_line(tmp_path: Pa
             stderr=subprocess.STDOUT,
         )
     try:
-        answers = []
+        answers: list[httpx.Response] = []
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while len(answers) < 3:
             assert process.poll() is None, log.read_text()

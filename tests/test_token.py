@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from helpers import CLIENT_ID, IDENTIFIER, ISSUER
-from jose_helpers import NOW, raw_token, signed, token_with, verify
+from helpers import CLIENT_ID, IDENTIFIER, ISSUER, NOW
+from jose_helpers import raw_token, signed, token_with, verify
 
 
 def test_fields_of_a_client_credentials_token() -> None:

@@ -11,13 +11,11 @@ from typing import Any
 
 import pytest
 
-from helpers import IDENTIFIER, ISSUER, SECRET, mint
+from helpers import IDENTIFIER, ISSUER, NOW, SECRET, make_settings, mint
 from jose_helpers import (
-    NOW,
     b64url,
     failure_of,
     jws,
-    make_settings,
     raw_token,
     signed,
     token_with,

@@ -25,15 +25,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from helpers import IDENTIFIER, ISSUER, SECRET
-from jose_helpers import b64url, make_settings
+from helpers import IDENTIFIER, ISSUER, SECRET, make_settings
+from jose_helpers import b64url
 from scopegate import InvalidTokenError, TokenVerifier
 
 LEEWAY = 5.0
 # PyJWT reads the real clock, so both do: times are drawn around the start of the run.
 NOW = int(time.time())
 VERIFIER = TokenVerifier(make_settings(cache_maxsize=0, leeway=LEEWAY))
-DECODE = {
+DECODE: dict[str, Any] = {
     "algorithms": ["HS256"],
     "audience": IDENTIFIER,
     "issuer": ISSUER,

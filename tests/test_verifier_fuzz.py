@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import IDENTIFIER, ISSUER
-from jose_helpers import NOW, b64url, jws, make_settings
+from helpers import IDENTIFIER, ISSUER, NOW, make_settings
+from jose_helpers import b64url, jws
 from scopegate import AccessToken, TokenVerifier
 from scopegate.errors import InvalidTokenError, TokenFailure
 

@@ -10,18 +10,8 @@ from typing import Any
 
 import pytest
 
-from helpers import IDENTIFIER, ISSUER, SECRET
-from jose_helpers import (
-    NOW,
-    SECRET_64,
-    b64url,
-    failure_of,
-    jws,
-    make_settings,
-    token_with,
-    valid_claims,
-    verify,
-)
+from helpers import IDENTIFIER, ISSUER, NOW, SECRET, make_settings
+from jose_helpers import SECRET_64, b64url, failure_of, jws, token_with, valid_claims, verify
 from scopegate import TokenVerifier
 from scopegate.errors import TokenFailure
 

@@ -10,8 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET
-from jose_helpers import make_settings
+from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, make_settings
 from scopegate import InvalidTokenError, TokenVerifier
 from scopegate.errors import TokenFailure
 from scopegate.testing import mint_token

@@ -10,7 +10,7 @@ import asyncio
 import io
 import sys
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlencode
 
 import pytest
@@ -38,6 +38,9 @@ EXPIRED_BODY = b'{"error":"invalid_token","error_description":"The access token 
 EXPIRED_CHALLENGE = (
     'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
 )
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
 
 
 pytestmark = pytest.mark.usefixtures("tmp_cwd")  # no .env of the developer's
@@ -283,7 +286,7 @@ def test_render_error_exact_403() -> None:
         calls.append((status, headers))
 
     protector = BearerProtector(test_settings(realm="my realm"), publish=lambda token: token)
-    body = render_error(error, protector, start_response)
+    body = render_error(error, protector, cast("StartResponse", start_response))
 
     expected = (
         b'{"error":"insufficient_scope",'

@@ -38,7 +38,7 @@ from scopegate.authserver.tls import ensure_certificate
 
 
 @contextmanager
-def sdk_server(tmp_path: Path, tls: bool) -> Iterator[tuple[Live, Any, GetToken]]:
+def sdk_server(tmp_path: Path, tls: bool) -> Iterator[tuple[Live, Any, type[GetToken]]]:
     """A live server, an SDK Management client with every scope, and a GetToken factory."""
     db = str(tmp_path / "sdk.db")
     files = ensure_certificate(db) if tls else None

@@ -279,7 +279,7 @@ def test_junk_queries_to_the_lists(mgmt: httpx.Client, query: list[tuple[str, st
         "/api/v2/clients/no-such-client",
         "/api/v2/resource-servers/urn:x",
     ):
-        response = mgmt.get(path, params=query)
+        response = mgmt.get(path, params=tuple(query))
         assert response.status_code in (200, 400, 404), response.text
         if response.status_code == 400:
             assert response.json()["errorCode"] == "invalid_query_string"

@@ -54,7 +54,7 @@ def test_resource_servers(server: AuthServer) -> None:
         [{"value": "read:orders"}],
         600,
     )
-    assert m.delete_resource_server(api["id"]) is None
+    m.delete_resource_server(api["id"])
     with pytest.raises(ManagementError) as caught:
         m.get_resource_server(api["id"])
     assert (caught.value.status_code, caught.value.error, caught.value.error_code) == (

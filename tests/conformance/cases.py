@@ -8,6 +8,8 @@ every row as ``CASES`` and ``WS_CASES``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import (
     ANONYMOUS,
     IDENTITY,
@@ -153,7 +155,7 @@ ANONYMOUS_CASES = [
     forbidden("anonymous-without-scope", NO_SCOPE, SCOPED, "sample-scope", **ANON),
 ]
 
-QUERY = {"allow_query_token": True}
+QUERY: dict[str, Any] = {"allow_query_token": True}
 QUERY_CASES = [
     ok("query-token", None, "/api/whoami", query=(("access_token", VALID),), **QUERY),
     ok("query-token-scoped", None, SCOPED, query=(("access_token", VALID),), **QUERY),

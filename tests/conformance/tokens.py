@@ -95,7 +95,7 @@ def valid(*, key: str = SECRET, headers: dict[str, Any] | None = None, **claims:
 
 def relative(claim: str, seconds: int, **claims: Any) -> Token:
     """A valid token whose time ``claim`` is ``seconds`` from the moment it is sent."""
-    return lambda: mint(**{claim: int(time.time()) + seconds}, **claims)
+    return lambda: mint(**{claim: int(time.time()) + seconds, **claims})
 
 
 def forged(header: dict[str, Any], payload: Any = None, **claims: Any) -> Token:

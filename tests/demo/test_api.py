@@ -26,6 +26,7 @@ def settings() -> Settings:
 @pytest.fixture
 def example(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> ModuleType:
     """examples/fastapi_app/main.py, imported with its settings in the environment."""
+    assert settings.signing_secret is not None
     # Every setting, so a developer's examples/fastapi_app/.env cannot change them.
     for name, value in {
         "SIGNING_SECRET": settings.signing_secret.get_secret_value(),
