@@ -33,6 +33,7 @@ LAYERS = {
     "keysource": 2,
     "settings": 3,
     "claims": 3,
+    "claimset": 3,
     "cache": 3,
     "verifier": 4,
     "guards": 4,

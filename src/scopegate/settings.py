@@ -37,7 +37,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from scopegate.errors import SCOPE_TOKEN, ConfigurationError, MissingExtraError
+from scopegate.errors import ConfigurationError, MissingExtraError, is_safe_realm
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -461,7 +461,7 @@ class Settings(BaseSettings):
     @field_validator("realm")
     @classmethod
     def _check_realm(cls, value: str) -> str:
-        if not value or not all(SCOPE_TOKEN.match(part) for part in value.split(" ")):
+        if not is_safe_realm(value):
             raise ValueError('must be printable ASCII without quotes (") or backslashes')
         return value
 

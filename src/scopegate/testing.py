@@ -36,6 +36,7 @@ from typing import Any
 
 import jwt
 
+from scopegate.claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
 from scopegate.errors import ConfigurationError
 from scopegate.settings import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, Settings, split_list
 
@@ -52,9 +53,7 @@ __all__ = [
 
 TEST_IDENTIFIER = "https://api.scopegate.test"
 TEST_ISSUER = "https://auth.scopegate.test/"
-TEST_SUBJECT = "scopegate-test-client@clients"
-# Auth0 names a client-credentials token's subject "<client_id>@clients".
-_CLIENT_SUFFIX = "@clients"
+TEST_SUBJECT = client_subject("scopegate-test-client")
 
 
 @dataclass(frozen=True)
@@ -157,13 +156,6 @@ def test_settings(**overrides: Any) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
-def _scope_claim(scopes: Iterable[str]) -> str | None:
-    if isinstance(scopes, str):  # one string is a list of scopes, not of characters
-        scopes = (scopes,)
-    names = dict.fromkeys(scope for item in scopes for scope in item.split() if scope)
-    return " ".join(names) or None
-
-
 def mint_token(
     settings: Settings | None = None,
     *,
@@ -204,6 +196,8 @@ def mint_token(
 
     Raises:
         ConfigurationError: ``settings`` is None and the environment has none.
+        ValueError: a scope outside the RFC 6749 §3.3 grammar (``"a\\tb"`` is
+            one invalid scope, as it is to a route guard).
 
     Example:
         >>> expired = mint_token(settings, scopes=["read"], expires_in=-3600)
@@ -211,17 +205,15 @@ def mint_token(
     """
     if settings is None:
         settings = Settings()
-    issued_at = time.time() if now is None else now
-    payload: dict[str, Any] = {
-        "iss": settings.issuer,
-        "sub": subject,
-        "aud": settings.identifier,
-        "iat": int(issued_at),
-        "exp": int(issued_at + expires_in),
-        "azp": subject.removesuffix(_CLIENT_SUFFIX),
-        "scope": _scope_claim(scopes),
-        "gty": "client-credentials",
-    }
+    payload = client_credentials_claims(
+        issuer=settings.issuer,
+        client_id=subject.removesuffix(CLIENT_SUFFIX),
+        subject=subject,
+        audience=settings.identifier,
+        scopes=scopes,
+        issued_at=time.time() if now is None else now,
+        lifetime=expires_in,
+    )
     header: dict[str, Any] = {}
     if (profile or settings.token_profile) == "rfc9068":
         header["typ"] = "at+jwt"
