@@ -59,7 +59,8 @@ class TokenCredentials(AuthCredentials):
 
 
 class TokenUser(BaseUser):
-    """``request.user`` for a verified token; its identity is the ``sub`` claim."""
+    """``request.user`` for a verified token; its identity is :attr:`AccessToken.identity`
+    (``sub``, else the client id; ``""`` when the token names neither)."""
 
     def __init__(self, token: AccessToken) -> None:
         self.token = token
@@ -70,7 +71,7 @@ class TokenUser(BaseUser):
 
     @property
     def identity(self) -> str:
-        return self.token.subject or self.token.client_id or ""
+        return self.token.identity or ""
 
     @property
     def display_name(self) -> str:
