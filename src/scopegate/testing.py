@@ -32,7 +32,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jwt
 
@@ -93,12 +93,17 @@ def key_pair(algorithm: str = "RS256") -> KeyPair:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+    from scopegate.jwk import algorithm_object
+
     private: Any
     if algorithm.startswith(("RS", "PS")):
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
     elif algorithm.startswith("ES"):
-        curve = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}.get(algorithm, ec.SECP521R1)
+        # The curve scopegate.jwk verifies the algorithm with (jwk owns that table).
+        curve = cast(ECAlgorithm, algorithm_object(algorithm)).expected_curve
+        if curve is None:  # every ES* algorithm of scopegate.jwk names its curve
+            raise ValueError(f"{algorithm!r} names no curve")
         private = ec.generate_private_key(curve())
         jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
     else:
