@@ -24,12 +24,7 @@ from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
-from scopegate.wsgi import (
-    ENVIRON_PROTECTOR,
-    ENVIRON_TOKEN,
-    authenticate_environ,
-    token_from_environ,
-)
+from scopegate.wsgi import ENVIRON_PROTECTOR, publish_environ, token_from_environ
 
 __all__ = [
     "ScopeGate",
@@ -239,14 +234,8 @@ def _publish(token: AccessToken | None) -> AccessToken | None:
 
 def _authenticate() -> Response | None:
     protector: BearerProtector[AccessToken | None] = current_app.extensions[EXTENSION]
-    environ = request.environ
-    environ[ENVIRON_PROTECTOR] = protector
-    try:
-        environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
-    except BearerError as error:
-        environ[ENVIRON_TOKEN] = None
-        return error_response(error, protector)
-    return None
+    error = publish_environ(protector, request.environ)
+    return None if error is None else error_response(error, protector)
 
 
 def _handle_error(error: BearerError) -> Response:
