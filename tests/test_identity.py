@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from types import MappingProxyType
 
 import flask
 import pytest
 
-from scopegate.asgi import TokenUser
+from scopegate.asgi import TokenCredentials, TokenUser
 from scopegate.flask import ScopeGate, current_token
 from scopegate.testing import bearer, mint_token, test_settings
 from scopegate.token import AccessToken
@@ -64,3 +65,9 @@ def test_flask_code_reads_the_same_identity(claims: dict[str, object], identity:
     response = app.test_client().get("/me", headers=bearer(mint_token(settings, **claims)))
     assert response.status_code == 200
     assert response.get_json() == {"identity": identity}
+
+
+def test_request_auth_scopes_are_sorted_as_the_readme_says() -> None:
+    token = dataclasses.replace(_token("abc@clients", "abc"), scopes=frozenset({"b", "c", "a"}))
+    assert TokenCredentials(token).scopes == ["a", "b", "c"]
+    assert TokenCredentials(None).scopes == []

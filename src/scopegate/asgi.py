@@ -164,9 +164,10 @@ class BearerAuthMiddleware:
         **options: any :class:`Settings` field (``public_paths``, ``auth_required``,
             ``allow_query_token``, ...), winning over ``settings`` and the environment.
 
-    Example:
-        >>> app = FastAPI()
-        >>> app.add_middleware(BearerAuthMiddleware, public_paths=["/health", "/docs"])
+    Example::
+
+        app = FastAPI()
+        app.add_middleware(BearerAuthMiddleware, public_paths=["/health", "/docs"])
     """
 
     def __init__(

@@ -93,10 +93,11 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
     Works on sync and async views, Blueprint views and ``MethodView`` methods
     (or in ``MethodView.decorators``).
 
-    Example:
-        >>> @app.get("/api/private-scoped")
-        ... @require_scope("sample-scope")
-        ... def private_scoped(): ...
+    Example::
+
+        @app.get("/api/private-scoped")
+        @require_scope("sample-scope")
+        def private_scoped(): ...
     """
     return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
@@ -135,10 +136,11 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
     401 without a token; 401 ``invalid_token`` when the claim is missing or not
     accepted (:func:`scopegate.guards.enforce_claim`).
 
-    Example:
-        >>> @app.get("/api/machines")
-        ... @require_claim("gty", "client-credentials")
-        ... def machines(): ...
+    Example::
+
+        @app.get("/api/machines")
+        @require_claim("gty", "client-credentials")
+        def machines(): ...
     """
     accepted = tuple(values)
     return _guard(lambda token: enforce_claim(token, name, accepted))
@@ -182,9 +184,10 @@ class ScopeGate:
         error_renderer: turns a rejection into the response sent.
         **options: any :class:`Settings` field, winning over every other source.
 
-    Example:
-        >>> scopegate = ScopeGate(public_paths=["/health"])
-        >>> scopegate.init_app(app)  # or ScopeGate(app)
+    Example::
+
+        scopegate = ScopeGate(public_paths=["/health"])
+        scopegate.init_app(app)  # or ScopeGate(app)
     """
 
     def __init__(

@@ -149,8 +149,9 @@ def _explicit() -> Iterator[None]:
 class Settings(BaseSettings):
     """The configuration of one protected API.
 
-    Example:
-        >>> Settings(signing_secret="FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5", identifier="https://my-api-urn")
+    Example::
+
+        Settings(signing_secret="FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5", identifier="https://my-api-urn")
     """
 
     model_config = SettingsConfigDict(
@@ -297,8 +298,9 @@ class Settings(BaseSettings):
         What the testing toolkit, the local authorization server and the demo
         use, so nothing on the machine changes their configuration.
 
-        Example:
-            >>> Settings.explicit(signing_secret=secret, identifier="https://my-api-urn")
+        Example::
+
+            Settings.explicit(signing_secret=secret, identifier="https://my-api-urn")
         """
         with _explicit():
             return cls(**values)

@@ -136,9 +136,10 @@ def test_settings(**overrides: Any) -> Settings:
     the public halves of their :func:`key_pair` become the static ``public_key``;
     the secret is kept only when an HMAC algorithm is listed too.
 
-    Example:
-        >>> settings = test_settings(scope_claims=["scope", "permissions"])
-        >>> rs256 = test_settings(algorithms=["RS256"])
+    Example::
+
+        settings = test_settings(scope_claims=["scope", "permissions"])
+        rs256 = test_settings(algorithms=["RS256"])
     """
     values: dict[str, Any] = {
         "signing_secret": secrets.token_urlsafe(48),
@@ -204,9 +205,10 @@ def mint_token(
         ValueError: a scope outside the RFC 6749 §3.3 grammar (``"a\\tb"`` is
             one invalid scope, as it is to a route guard).
 
-    Example:
-        >>> expired = mint_token(settings, scopes=["read"], expires_in=-3600)
-        >>> foreign = mint_token(settings, aud="https://another-api")
+    Example::
+
+        expired = mint_token(settings, scopes=["read"], expires_in=-3600)
+        foreign = mint_token(settings, aud="https://another-api")
     """
     if settings is None:
         settings = Settings()

@@ -61,10 +61,11 @@ class TokenVerifier:
             True to accept. Anything else rejects the token with 401
             ``invalid_token`` ("The access token is not accepted by this resource").
 
-    Example:
-        >>> verifier = TokenVerifier(Settings(), validators=[lambda c: c.get("org") == "acme"])
-        >>> verifier.verify(token).scopes
-        frozenset({'sample-scope'})
+    Example::
+
+        verifier = TokenVerifier(Settings(), validators=[lambda c: c.get("org") == "acme"])
+        verifier.verify(token).scopes
+        # frozenset({'sample-scope'})
     """
 
     def __init__(

@@ -83,9 +83,10 @@ class BearerAuthMiddleware:
         ConfigurationError: invalid settings, all of them named: a WSGI app is
             built before the server serves it (gunicorn refuses to boot).
 
-    Example:
-        >>> app = Flask(__name__)
-        >>> app.wsgi_app = BearerAuthMiddleware(app.wsgi_app, public_paths=["/health"])
+    Example::
+
+        app = Flask(__name__)
+        app.wsgi_app = BearerAuthMiddleware(app.wsgi_app, public_paths=["/health"])
     """
 
     def __init__(

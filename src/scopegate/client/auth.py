@@ -87,13 +87,14 @@ class ClientCredentialsAuth(httpx.Auth):
             (``invalid_client``, ``access_denied``, ``invalid_scope``...) or its
             answer is not a bearer token response.
 
-    Example:
-        >>> auth = ClientCredentialsAuth(
-        ...     "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
-        ...     audience="https://my-api-urn", scope="sample-scope",
-        ... )
-        >>> with httpx.Client(auth=auth) as http:
-        ...     http.get("https://api.example.com/api/private-scoped")
+    Example::
+
+        auth = ClientCredentialsAuth(
+            "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
+            audience="https://my-api-urn", scope="sample-scope",
+        )
+        with httpx.Client(auth=auth) as http:
+            http.get("https://api.example.com/api/private-scoped")
     """
 
     def __init__(
