@@ -152,6 +152,8 @@ def _may_have_query_token(protector: BearerProtector[Any], scope: Scope) -> bool
     return protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
 
 
+# Same constructor and options as wsgi.BearerAuthMiddleware, on purpose: one option set for
+# every adapter, passed straight to BearerProtector (duplicates lists the pair).
 class BearerAuthMiddleware:
     """Reject requests without a valid bearer token; publish the token of the others.
 

@@ -60,6 +60,8 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
     return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
 
+# The same guards as scopegate.flask, on purpose: each adapter lifts the core's
+# enforce_* into its framework's decorator; the rule stays in protector and guards.
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
     return _guard(

@@ -67,6 +67,8 @@ def render_error(
     return [body]
 
 
+# Same constructor and options as asgi.BearerAuthMiddleware, on purpose: one option set for
+# every adapter, passed straight to BearerProtector (duplicates lists the pair).
 class BearerAuthMiddleware:
     """Reject WSGI requests without a valid bearer token; store the token of the others.
 
