@@ -14,6 +14,7 @@ local dependency, which FastAPI can resolve only when it is not a string.
 import asyncio
 import inspect
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pytest
@@ -33,6 +34,8 @@ from scopegate.fastapi import (
 )
 from scopegate.testing import bearer, mint_token, test_settings
 
+Factory = Callable[[], ScopeDependency]
+
 FACTORIES = [
     pytest.param(lambda: require_scope("sample-scope"), id="require_scope"),
     pytest.param(lambda: require_any_scope("sample-scope", "other"), id="require_any_scope"),
@@ -49,7 +52,7 @@ def _calls(dependant: Dependant) -> list[Any]:
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_the_dependency_is_a_coroutine_function_to_the_standard_library(factory: Any) -> None:
+def test_the_dependency_is_a_coroutine_function_to_the_standard_library(factory: Factory) -> None:
     dependency = factory()
     assert isinstance(dependency, ScopeDependency)
     assert inspect.iscoroutinefunction(dependency)
@@ -60,7 +63,7 @@ def test_the_dependency_is_a_coroutine_function_to_the_standard_library(factory:
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_every_call_fastapi_inspects_is_a_coroutine_function(factory: Any) -> None:
+def test_every_call_fastapi_inspects_is_a_coroutine_function(factory: Factory) -> None:
     app = FastAPI()
 
     @app.get("/dependency", dependencies=[Security(factory())])
@@ -83,7 +86,7 @@ def test_every_call_fastapi_inspects_is_a_coroutine_function(factory: Any) -> No
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_the_check_runs_on_the_event_loop_and_returns_the_token(factory: Any) -> None:
+def test_the_check_runs_on_the_event_loop_and_returns_the_token(factory: Factory) -> None:
     settings = test_settings()
     app = FastAPI()
     app.add_middleware(BearerAuthMiddleware, settings=settings)

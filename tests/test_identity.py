@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timezone
 from types import MappingProxyType
+from typing import Any
 
 import flask
 import pytest
@@ -53,7 +54,7 @@ def test_identity(
         pytest.param({"sub": None, "azp": None, "client_id": "c-1"}, "c-1", id="client_id"),
     ],
 )
-def test_flask_code_reads_the_same_identity(claims: dict[str, object], identity: str) -> None:
+def test_flask_code_reads_the_same_identity(claims: dict[str, Any], identity: str) -> None:
     settings = test_settings()
     app = flask.Flask(__name__)
     ScopeGate(app, settings=settings)
