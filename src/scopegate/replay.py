@@ -220,8 +220,14 @@ class RedisReplayStore:
         return answer is True
 
     def close(self) -> None:
-        """Close the sync client's connections (the asyncio ones close with their loop)."""
+        """Close the sync client's connections (reopened on next use)."""
         self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client of the running event loop (call it before the loop ends)."""
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def replay_store(value: str | None) -> ReplayStore:
