@@ -251,7 +251,8 @@ def _load_key(alg: str, jwk: Any) -> Any:
     if private:
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key", private)
     kty, curves = _KEY_TYPES[alg]
-    if jwk.get("kty") != kty or (curves and jwk.get("crv") not in curves):
+    crv = jwk.get("crv")
+    if jwk.get("kty") != kty or (curves and not (isinstance(crv, str) and crv in curves)):
         found = (jwk.get("kty"), jwk.get("crv"))
         raise _fail(DPoPFailure.KEY, "kty", "jwk", (kty, *sorted(curves)), found)
     if jwk.get("alg", alg) != alg:
