@@ -432,6 +432,9 @@ REFUSED = [
     ),
     pytest.param(make_proof(header={"jwk": {**_EC, "x": 5}}), {}, DPoPFailure.KEY, id="jwk-x-int"),
     pytest.param(
+        make_proof(header={"jwk": {**_EC, "crv": []}}), {}, DPoPFailure.KEY, id="jwk-crv-list"
+    ),
+    pytest.param(
         make_proof("RS256", key=private_key("RSA-1024")), {}, DPoPFailure.KEY, id="jwk-rsa-1024"
     ),
     # signature
