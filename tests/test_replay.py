@@ -95,3 +95,24 @@ def test_replay_store_refuses_anything_else(value: str) -> None:
     with pytest.raises(ValueError, match="neither") as info:
         replay_store(value)
     assert "secret" not in str(info.value)
+
+
+def test_both_stores_satisfy_the_protocol() -> None:
+    from scopegate.replay import ReplayStore
+
+    assert isinstance(MemoryReplayStore(), ReplayStore)
+    assert isinstance(RedisReplayStore("redis://127.0.0.1:1/0"), ReplayStore)
+
+
+def test_replay_store_without_redis_py_names_the_extra() -> None:
+    from subprocess_probe import run_python
+
+    printed = run_python(
+        "import sys\nsys.modules['redis'] = None\nfrom scopegate.replay import replay_store\n"
+        "try:\n    replay_store('redis://127.0.0.1:1/0')\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
+    )
+    assert printed == (
+        "MissingExtraError | scopegate: a Redis replay store needs redis-py: "
+        "pip install 'scopegate[redis]'"
+    )
