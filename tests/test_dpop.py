@@ -437,6 +437,12 @@ REFUSED = [
     pytest.param(
         make_proof("RS256", key=private_key("RSA-1024")), {}, DPoPFailure.KEY, id="jwk-rsa-1024"
     ),
+    pytest.param(
+        make_proof("RS256", header={"jwk": {**_RSA, "n": _RSA["n"] * 5}}),
+        {},
+        DPoPFailure.KEY,
+        id="jwk-rsa-over-8192-bits",
+    ),
     # signature
     pytest.param(make_proof(sign_as=""), {}, DPoPFailure.SIGNATURE, id="signature-empty"),
     pytest.param(

@@ -62,6 +62,7 @@ from scopegate.nonce import NonceSource
 
 __all__ = [
     "MAX_JTI_LENGTH",
+    "MAX_RSA_BITS",
     "DPoPProof",
     "ProofVerifier",
     "ath_for",
@@ -69,6 +70,9 @@ __all__ = [
 ]
 
 MAX_JTI_LENGTH = 256
+# A client's key, not a configured one: bounded above too, so that a proof cannot make the
+# server do a signature check on a huge modulus (8192 bits is the largest in common use).
+MAX_RSA_BITS = 8192
 # Members only a private (or symmetric) JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 # alg -> (kty, curves)
@@ -246,10 +250,8 @@ def _fail(
     return InvalidDPoPProofError(failure, detail=FailureDetail(rule, claim, expected, found))
 
 
-def _load_key(alg: str, jwk: Any) -> Any:
+def _load_key(alg: str, jwk: dict[str, Any]) -> Any:
     """The ``cryptography`` public key of a proof's ``jwk`` header, fitting ``alg``."""
-    if not isinstance(jwk, dict):
-        raise _fail(DPoPFailure.KEY, "type", "jwk", "a JSON object", type(jwk).__name__)
     private = sorted(_PRIVATE_MEMBERS & jwk.keys())
     if private:
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key", private)
@@ -264,8 +266,8 @@ def _load_key(alg: str, jwk: Any) -> Any:
         key = _LOADERS[kty](jwk)
     except (PyJWTError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         raise _fail(DPoPFailure.KEY, "load", "jwk", "a valid public key") from exc
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
-        raise _fail(DPoPFailure.KEY, "size", "jwk", MIN_RSA_BITS, key.key_size)
+    if isinstance(key, rsa.RSAPublicKey) and not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+        raise _fail(DPoPFailure.KEY, "size", "jwk", (MIN_RSA_BITS, MAX_RSA_BITS), key.key_size)
     if hasattr(key, "private_bytes"):  # pragma: no cover - private members are refused above
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key")
     return key
@@ -406,8 +408,9 @@ class ProofVerifier:
         if "crit" in header:  # RFC 7515 §4.1.11: no extension is understood here
             raise _fail(DPoPFailure.MALFORMED, "crit", "crit", None, header["crit"])
         jwk = header.get("jwk")
+        if not isinstance(jwk, dict):
+            raise _fail(DPoPFailure.KEY, "type", "jwk", "a JSON object", _kind(jwk))
         key = _load_key(alg, jwk)
-        assert isinstance(jwk, dict)  # checked by _load_key
         try:
             thumbprint = jwk_thumbprint(jwk)
         except ValueError as exc:  # pragma: no cover - a loadable key has its members
