@@ -522,6 +522,7 @@ REFUSED = [
     ),
     pytest.param(make_proof(iat=10**30), {}, DPoPFailure.IAT, id="iat-huge"),
     pytest.param(make_proof(iat=-(10**30)), {}, DPoPFailure.IAT, id="iat-negative"),
+    pytest.param(make_proof(iat=10**400), {}, DPoPFailure.IAT, id="iat-beyond-float"),
     # nonce, ath, binding
     pytest.param(make_proof(nonce=5), {}, DPoPFailure.CLAIM, id="nonce-int"),
     pytest.param(make_proof(), {"access_token": TOKEN}, DPoPFailure.ATH, id="ath-missing"),

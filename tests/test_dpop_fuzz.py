@@ -63,6 +63,7 @@ def test_any_json_segments(header: Any, payload: Any) -> None:
 CLAIM_NAMES = st.sampled_from(["jti", "htm", "htu", "iat", "ath", "nonce", "exp"])
 CLAIM_VALUES = (
     st.sampled_from([METHOD, URL, NOW, NOW - 300, NOW + 6, "", "GET", "https://api.example/"])
+    | st.sampled_from([10**400, -(10**400), 1e308, NOW + 0.5])
     | st.integers()
     | JSON
 )

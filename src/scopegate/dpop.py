@@ -478,8 +478,9 @@ class ProofVerifier:
         if not matches:
             raise _fail(DPoPFailure.URI, "htu", "htu", expected_url, htu)
         now = self.clock()
-        if not now - self.max_age - self.leeway <= iat <= now + self.leeway:
-            raise _fail(DPoPFailure.IAT, "iat", "iat", (self.max_age, self.leeway), now - iat)
+        earliest, latest = now - self.max_age - self.leeway, now + self.leeway
+        if not earliest <= iat <= latest:  # exact int/float comparison: no overflow
+            raise _fail(DPoPFailure.IAT, "iat", "iat", (earliest, latest), iat)
         if self.nonces is not None and not self.nonces.is_valid(nonce):
             raise UseDPoPNonceError(self.nonces.current())
         # Plain comparisons: neither the ath (a hash of the token sent alongside) nor a
