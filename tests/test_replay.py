@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -41,14 +42,20 @@ def test_async_is_the_same_store() -> None:
     assert store.first_use("k", 10) is False
 
 
-def test_a_full_store_refuses_rather_than_forgets() -> None:
+def test_a_full_store_refuses_rather_than_forgets(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     store = MemoryReplayStore(2, clock=clock)
     assert store.first_use("a", 10)
     assert store.first_use("b", 10)
-    with pytest.raises(ReplayStoreUnavailableError) as info:
-        store.first_use("c", 10)
+    with caplog.at_level(logging.WARNING, "scopegate"):
+        for _ in range(3):
+            with pytest.raises(ReplayStoreUnavailableError) as info:
+                store.first_use("c", 10)
     assert info.value.status_code == 503
+    assert [record.getMessage() for record in caplog.records] == [
+        "scopegate: the in-memory DPoP replay store is full (2 live proofs); new proofs get "
+        "503 until entries expire: raise its size or use Redis"
+    ]
     assert store.first_use("a", 10) is False  # nothing live was evicted
     clock.now += 11
     assert store.first_use("c", 10) is True

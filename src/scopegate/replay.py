@@ -84,7 +84,9 @@ class MemoryReplayStore:
     each call. When every one of ``maxsize`` entries is still live, a new key
     is refused with :class:`~scopegate.errors.ReplayStoreUnavailableError`
     rather than evicting a live one: evicting would let a flood of fresh
-    proofs reopen the window for a replay.
+    proofs reopen the window for a replay. Size it above the most proofs one
+    process accepts within a replay window (requests per second times
+    ``ProofVerifier.replay_ttl()``); each entry costs a few hundred bytes.
 
     Args:
         maxsize: the most keys remembered at once.
@@ -100,6 +102,7 @@ class MemoryReplayStore:
             maxsize, ttu=lambda _key, deadline, _now: deadline, timer=clock
         )
         self._lock = threading.Lock()
+        self._full = False
 
     def __len__(self) -> int:
         with self._lock:
@@ -114,7 +117,15 @@ class MemoryReplayStore:
                 return False
             entries.expire()
             if len(entries) >= self.maxsize:
+                if not self._full:  # once per episode, not once per request
+                    self._full = True
+                    logger.warning(
+                        "scopegate: the in-memory DPoP replay store is full (%d live proofs); "
+                        "new proofs get 503 until entries expire: raise its size or use Redis",
+                        self.maxsize,
+                    )
                 raise ReplayStoreUnavailableError(retry_after=1)
+            self._full = False
             entries[key] = self._clock() + ttl
             return True
 
