@@ -123,3 +123,19 @@ def test_replay_store_without_redis_py_names_the_extra() -> None:
         "MissingExtraError | scopegate: a Redis replay store needs redis-py: "
         "pip install 'scopegate[redis]'"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param("redis://:pw@h:6379/0", "redis://h:6379/0", id="password"),
+        pytest.param("redis://user:pw@h/1", "redis://h/1", id="user-and-password"),
+        pytest.param("rediss://h:6380/0?password=pw", "rediss://h:6380/0", id="query-password"),
+        pytest.param("unix:///run/redis.sock?db=2", "unix:///run/redis.sock", id="unix"),
+        pytest.param("redis://h", "redis://h", id="plain"),
+    ],
+)
+def test_redacted_url_drops_every_credential(url: str, shown: str) -> None:
+    from scopegate.replay import redacted_url
+
+    assert redacted_url(url) == shown

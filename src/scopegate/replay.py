@@ -138,8 +138,8 @@ def redacted_url(url: str) -> str:
     """``url`` without its password (and user name): safe to show in an error or a log."""
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        return parts._replace(netloc=netloc, query="").geturl()
+        host = parts.netloc.rpartition("@")[2]
+        return f"{parts.scheme}://{host}{parts.path}"
     except ValueError:
         return "<a URL that cannot be read>"
 
