@@ -1,6 +1,6 @@
 """Architecture: layers point one way, the core needs no web framework, the public API is tidy.
 
-STYLE.md point 1: errors <- bearer <- token/scopes <- settings/claims <- verifier
+ARCHITECTURE.md, "Layers": errors <- bearer <- token/scopes <- settings/claims <- verifier
 <- protector <- adapters (asgi, starlette, fastapi, wsgi, flask).
 """
 
@@ -31,9 +31,13 @@ LAYERS = {
     "token": 2,
     "jwk": 2,
     "keysource": 2,
+    "dpop": 2,
+    "nonce": 2,
     "settings": 3,
     "claims": 3,
+    "claimset": 3,
     "cache": 3,
+    "replay": 3,
     "verifier": 4,
     "guards": 4,
     "jwks": 4,
@@ -42,7 +46,15 @@ LAYERS = {
 # jwk (key selection, pure) sits low so settings can check a static public_key with it;
 # keysource is the seam the verifier and protector see; jwks (fetching, httpx) is loaded
 # by the verifier only when a key source is configured.
-SAME_LAYER = {("token", "scopes"), ("claims", "settings"), ("verifier", "jwks")}
+# dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
+# uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+SAME_LAYER = {
+    ("token", "scopes"),
+    ("claims", "settings"),
+    ("verifier", "jwks"),
+    ("dpop", "jwk"),
+    ("dpop", "nonce"),
+}
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 
 
@@ -245,7 +257,7 @@ def test_client_needs_no_web_framework() -> None:
     assert loaded == "[]"
 
 
-# The local authorization server's parts (STYLE.md point 14): its errors and
+# The local authorization server's parts (ARCHITECTURE.md, "The applications"): its errors and
 # credentials below storage, storage below the HTTP surface, and the process
 # (bootstrap, TLS, the app's wiring, serving) on top. Within a part, anything goes.
 AUTHSERVER = PACKAGE / "authserver"
