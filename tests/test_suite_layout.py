@@ -49,3 +49,26 @@ def test_the_check_sees_an_import(tmp_path: Path) -> None:
     module = tmp_path / "test_x.py"
     module.write_text("import os\nfrom conftest import SECRET\nfrom .local import x\n")
     assert imported_modules(module) == {"os", "conftest"}
+
+
+ROOT = TESTS.parent
+TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/pytest"
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    """CI runs exactly what the README tells a developer to run (coverage floor included)."""
+    readme = [
+        line.split("   #")[0].rstrip()
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith(TEST_COMMAND)
+    ]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(TEST_COMMAND)
+    ]
+    assert len(ci) == 1
+    assert readme, "the README shows no test command"
+    assert set(readme) == set(ci)
+    assert "--cov-branch" in ci[0]
+    assert "--cov-fail-under=" in ci[0]
