@@ -31,9 +31,12 @@ LAYERS = {
     "token": 2,
     "jwk": 2,
     "keysource": 2,
+    "dpop": 2,
+    "nonce": 2,
     "settings": 3,
     "claims": 3,
     "cache": 3,
+    "replay": 3,
     "verifier": 4,
     "guards": 4,
     "jwks": 4,
@@ -42,7 +45,15 @@ LAYERS = {
 # jwk (key selection, pure) sits low so settings can check a static public_key with it;
 # keysource is the seam the verifier and protector see; jwks (fetching, httpx) is loaded
 # by the verifier only when a key source is configured.
-SAME_LAYER = {("token", "scopes"), ("claims", "settings"), ("verifier", "jwks")}
+# dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
+# uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+SAME_LAYER = {
+    ("token", "scopes"),
+    ("claims", "settings"),
+    ("verifier", "jwks"),
+    ("dpop", "jwk"),
+    ("dpop", "nonce"),
+}
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 
 

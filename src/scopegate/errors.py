@@ -13,7 +13,11 @@ never decides them::
         ├── InvalidRequestError     400 ``invalid_request``
         ├── InvalidTokenError       401 ``invalid_token``
         ├── InsufficientScopeError  403 ``insufficient_scope`` with ``scope="..."``
-        └── KeysUnavailableError    503 ``temporarily_unavailable`` with ``Retry-After``
+        ├── InvalidDPoPProofError   401 ``invalid_dpop_proof`` (RFC 9449 §7.1)
+        ├── UseDPoPNonceError       401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header (§9)
+        └── UnavailableError        503 ``temporarily_unavailable`` with ``Retry-After``
+            ├── KeysUnavailableError         the key source is unreachable
+            └── ReplayStoreUnavailableError  the DPoP replay store is unreachable (or full)
 
 Descriptions are fixed strings chosen here; they never contain the token, a
 secret, a claim value or a library's message, so they are always safe to put in
@@ -34,17 +38,22 @@ from typing import Any, ClassVar, NamedTuple
 __all__ = [
     "BearerError",
     "ConfigurationError",
+    "DPoPFailure",
     "ErrorRenderer",
     "ErrorResponse",
     "FailureDetail",
     "InsufficientScopeError",
+    "InvalidDPoPProofError",
     "InvalidRequestError",
     "InvalidTokenError",
     "KeysUnavailableError",
     "MissingExtraError",
     "MissingTokenError",
+    "ReplayStoreUnavailableError",
     "ScopegateError",
     "TokenFailure",
+    "UnavailableError",
+    "UseDPoPNonceError",
     "status_line",
 ]
 
@@ -262,23 +271,24 @@ class InsufficientScopeError(BearerError):
         return {**super().body(), "scope": self.scope}
 
 
-class KeysUnavailableError(BearerError):
-    """No signing key can be had because the key source is unreachable: 503.
+class UnavailableError(BearerError):
+    """A dependency of verification is unreachable, so the request cannot be checked: 503.
 
     Not the client's fault, so no ``WWW-Authenticate`` challenge: RFC 6750 has
     no code for it. The ``error`` is RFC 6749's registered
     ``temporarily_unavailable`` (§4.1.2.1: "the authorization server is
     currently unable to handle the request due to a temporary overloading or
     maintenance"), which OAuth clients already understand as "retry later";
-    ``Retry-After`` (RFC 9110 §10.2.3) says when.
+    ``Retry-After`` (RFC 9110 §10.2.3) says when. Verification fails closed:
+    nothing is accepted unchecked.
 
     Attributes:
-        retry_after: whole seconds until the key source is tried again (at least 1).
+        retry_after: whole seconds until the dependency is tried again (at least 1).
     """
 
     status_code = 503
     error = "temporarily_unavailable"
-    default_description = "The signing keys cannot be fetched right now; retry later"
+    default_description = "The request cannot be checked right now; retry later"
 
     def __init__(self, retry_after: float = 1) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
@@ -290,3 +300,91 @@ class KeysUnavailableError(BearerError):
             ("retry-after", str(self.retry_after)),
             ("cache-control", "no-store"),
         ]
+
+
+class KeysUnavailableError(UnavailableError):
+    """No signing key can be had because the key source is unreachable: 503."""
+
+    default_description = "The signing keys cannot be fetched right now; retry later"
+
+
+class ReplayStoreUnavailableError(UnavailableError):
+    """The DPoP replay store cannot be asked (unreachable, or full of live entries): 503.
+
+    A proof whose ``jti`` cannot be checked is never accepted (fail closed).
+    """
+
+    default_description = "The DPoP replay check cannot be made right now; retry later"
+
+
+class DPoPFailure(str, Enum):
+    """Which RFC 9449 proof rule a request broke; each has one fixed, header-safe description."""
+
+    MISSING = "A DPoP proof is required"
+    MULTIPLE = "Exactly one DPoP proof is allowed"
+    MALFORMED = "The DPoP proof is malformed"
+    TOO_LARGE = "The DPoP proof is too large"
+    TYPE = "The DPoP proof type is not dpop+jwt"
+    ALGORITHM = "The DPoP proof algorithm is not allowed"
+    KEY = "The DPoP proof key is not an acceptable public key"
+    SIGNATURE = "The DPoP proof signature is invalid"
+    CLAIM = "The DPoP proof is missing a claim or has a claim of the wrong type"
+    METHOD = "The DPoP proof method does not match the request"
+    URI = "The DPoP proof URI does not match the request"
+    IAT = "The DPoP proof is too old or issued in the future"
+    ATH = "The DPoP proof does not match the access token"
+    NONCE = "The DPoP proof nonce is not valid"
+    REPLAYED = "The DPoP proof has already been used"
+    BINDING = "The DPoP proof key is not the key the access token is bound to"
+
+
+class InvalidDPoPProofError(BearerError):
+    """The ``DPoP`` proof of a request is missing, malformed or wrong: 401 ``invalid_dpop_proof``.
+
+    RFC 9449 §7.1 and §12.2. The challenge *scheme* (``DPoP algs="..."``) is the
+    protector's to choose; this class keeps the :class:`BearerError` rendering.
+
+    Attributes:
+        failure: which proof rule broke (for logs, metrics and tooling).
+        detail: the specifics, for tooling only; never rendered into a response or logged.
+    """
+
+    error = "invalid_dpop_proof"
+    default_description = DPoPFailure.MALFORMED.value
+
+    def __init__(
+        self,
+        failure: DPoPFailure = DPoPFailure.MALFORMED,
+        *,
+        detail: FailureDetail | None = None,
+    ) -> None:
+        self.failure = failure
+        self.detail = detail
+        super().__init__(failure.value)
+
+
+# RFC 9449 §8.1: nonce = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
+_NONCE_CHARS = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
+
+
+class UseDPoPNonceError(BearerError):
+    """The proof lacks the server's current nonce (RFC 9449 §9): 401 ``use_dpop_nonce``.
+
+    The response carries the nonce to use in a ``DPoP-Nonce`` header; the
+    client retries once with it.
+
+    Attributes:
+        nonce: the nonce the client must put in its next proof.
+    """
+
+    error = "use_dpop_nonce"
+    default_description = "The DPoP proof must carry the server nonce"
+
+    def __init__(self, nonce: str) -> None:
+        if not _NONCE_CHARS.match(nonce):
+            raise ValueError("a DPoP nonce is 1*NQCHAR (RFC 9449 section 8.1)")
+        self.nonce = nonce
+        super().__init__()
+
+    def response_headers(self, realm: str) -> list[tuple[str, str]]:
+        return [*super().response_headers(realm), ("dpop-nonce", self.nonce)]

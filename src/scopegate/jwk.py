@@ -23,6 +23,8 @@ Needs the ``scopegate[jwks]`` extra (PyJWT's crypto extra).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ __all__ = [
     "KeySet",
     "PublicKey",
     "algorithm_object",
+    "jwk_thumbprint",
     "parse_key_set",
     "parse_static_key",
 ]
@@ -76,6 +79,45 @@ _LOADERS: dict[str, Any] = {
     "EC": ECAlgorithm.from_jwk,
     "OKP": OKPAlgorithm.from_jwk,
 }
+
+
+# RFC 7638 §3.2: the required members of each key type, the only ones hashed.
+_THUMBPRINT_MEMBERS = {
+    "RSA": ("e", "kty", "n"),
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+}
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding.
+
+    Only the required members of the key type are hashed, in lexicographic
+    order, as JSON without whitespace (RFC 7638 §3.1-3.3), so the thumbprint
+    of a key does not depend on its optional members (``kid``, ``alg``...).
+    This is what a DPoP-bound token's ``cnf.jkt`` holds (RFC 9449 §6.1).
+
+    Raises:
+        ValueError: not a JWK of type RSA, EC or OKP, or a required member is
+            missing or not a string.
+
+    Example (RFC 8037 §A.3)::
+
+        >>> x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        >>> jwk_thumbprint({"kty": "OKP", "crv": "Ed25519", "x": x})
+        'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
+    """
+    kty = jwk.get("kty") if isinstance(jwk, Mapping) else None
+    names = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None
+    if names is None:
+        raise ValueError("a thumbprint needs a JWK of kty RSA, EC or OKP")
+    members = {name: jwk.get(name) for name in names}
+    if not all(isinstance(value, str) for value in members.values()):
+        raise ValueError(f"a {kty} JWK needs the string members {', '.join(names)}")
+    # The members are already in lexicographic order; RFC 7638 §3.3: UTF-8, no escaping needed.
+    text = json.dumps(members, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def algorithm_object(alg: str) -> Algorithm:

@@ -1,0 +1,242 @@
+"""Replay stores: a DPoP proof's ``jti`` is accepted once within its window (RFC 9449 §11.1).
+
+Two stores, one protocol (:class:`ReplayStore`):
+
+- :class:`MemoryReplayStore`, the default: one process, bounded, in memory;
+- :class:`RedisReplayStore`: one Redis shared by every worker and replica
+  (``SET key 1 NX PX ttl``, atomic on the server), through redis-py's sync and
+  asyncio clients; the ``scopegate[redis]`` extra.
+
+A store that cannot answer raises
+:class:`~scopegate.errors.ReplayStoreUnavailableError` (503): a proof whose
+``jti`` cannot be checked is never accepted (fail closed). What is stored is
+:func:`replay_key` of the proof, a fixed-size digest, never the proof itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from cachetools import TLRUCache
+
+from scopegate.dpop import DPoPProof
+from scopegate.errors import MissingExtraError, ReplayStoreUnavailableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import redis
+    import redis.asyncio
+
+__all__ = [
+    "MemoryReplayStore",
+    "RedisReplayStore",
+    "ReplayStore",
+    "redacted_url",
+    "replay_key",
+    "replay_store",
+]
+
+logger = logging.getLogger("scopegate")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+@runtime_checkable
+class ReplayStore(Protocol):
+    """Remembers keys for a while; answers, atomically, whether a key is new."""
+
+    def first_use(self, key: str, ttl: float) -> bool:
+        """True only the first time ``key`` is seen within ``ttl`` seconds.
+
+        Raises:
+            ReplayStoreUnavailableError: the store cannot answer.
+        """
+        ...  # pragma: no cover
+
+    async def first_use_async(self, key: str, ttl: float) -> bool:
+        """:meth:`first_use` for async callers (never blocks the event loop on I/O)."""
+        ...  # pragma: no cover
+
+
+def replay_key(proof: DPoPProof) -> str:
+    """What a store remembers for ``proof``: SHA-256 of its key thumbprint and ``jti``, in hex.
+
+    The ``jti`` is scoped by the key, so one client cannot burn another's
+    identifiers, and the stored key has a fixed size whatever the client sends.
+    """
+    return hashlib.sha256(f"{proof.jkt}\x00{proof.jti}".encode()).hexdigest()
+
+
+def _ttl_ms(ttl: float) -> int:
+    return max(1, int(ttl * 1000 + 0.999))
+
+
+class MemoryReplayStore:
+    """The replay store of one process: a bounded ``cachetools.TLRUCache`` under a lock.
+
+    ``TLRUCache`` rather than ``TTLCache`` because the time to live comes with
+    each call. When every one of ``maxsize`` entries is still live, a new key
+    is refused with :class:`~scopegate.errors.ReplayStoreUnavailableError`
+    rather than evicting a live one: evicting would let a flood of fresh
+    proofs reopen the window for a replay.
+
+    Args:
+        maxsize: the most keys remembered at once.
+        clock: a monotonic time source in seconds.
+    """
+
+    def __init__(self, maxsize: int = 100_000, *, clock: Callable[[], float] = time.monotonic):
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self._clock = clock
+        self._entries: TLRUCache[str, float] = TLRUCache(
+            maxsize, ttu=lambda _key, deadline, _now: deadline, timer=clock
+        )
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._entries.expire()
+            return len(self._entries)
+
+    def first_use(self, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is seen within ``ttl`` seconds (see :class:`ReplayStore`)."""
+        with self._lock:
+            entries = self._entries
+            if key in entries:  # an expired entry is not "in"
+                return False
+            entries.expire()
+            if len(entries) >= self.maxsize:
+                raise ReplayStoreUnavailableError(retry_after=1)
+            entries[key] = self._clock() + ttl
+            return True
+
+    async def first_use_async(self, key: str, ttl: float) -> bool:
+        """The same as :meth:`first_use`: O(1) work under a lock, no I/O."""
+        return self.first_use(key, ttl)
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password (and user name): safe to show in an error or a log."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=netloc, query="").geturl()
+    except ValueError:
+        return "<a URL that cannot be read>"
+
+
+class RedisReplayStore:
+    """The replay store shared by every worker: ``SET key 1 NX PX ttl`` on one Redis.
+
+    Both clients (``redis.Redis`` and ``redis.asyncio.Redis``) come from one
+    URL; the asyncio one is made per event loop, on first use. A connection
+    error or timeout raises
+    :class:`~scopegate.errors.ReplayStoreUnavailableError`; the URL's password
+    is never in an error message, a log line or the ``repr``.
+
+    Args:
+        url: ``redis://``, ``rediss://`` or ``unix://`` (redis-py's URL forms).
+        prefix: put before every key, so one Redis can serve several uses.
+        timeout: seconds to connect and to wait for an answer.
+
+    Example::
+
+        store = RedisReplayStore("redis://:secret@redis.internal:6379/0")
+        store.first_use(replay_key(proof), verifier.replay_ttl())
+    """
+
+    def __init__(self, url: str, *, prefix: str = "scopegate:dpop:", timeout: float = 1.0):
+        try:
+            import redis
+            import redis.asyncio
+        except ImportError as exc:
+            raise MissingExtraError(
+                "scopegate: a Redis replay store needs redis-py: pip install 'scopegate[redis]'"
+            ) from exc
+        self._redis = redis
+        self.url = redacted_url(url)
+        self.prefix = prefix
+        self.timeout = timeout
+        self._raw_url = url
+        self._options: dict[str, Any] = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "retry_on_timeout": False,
+        }
+        try:
+            self._client: redis.Redis = redis.Redis.from_url(url, **self._options)
+        except (ValueError, TypeError):
+            # redis-py's message may quote the URL, password included: never shown.
+            raise ValueError(f"not a usable Redis URL: {self.url}") from None
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, redis.asyncio.Redis
+        ] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"RedisReplayStore({self.url!r}, prefix={self.prefix!r})"
+
+    def _unavailable(self, exc: Exception) -> ReplayStoreUnavailableError:
+        # Only the class of the error and the redacted URL: redis-py's messages may
+        # quote connection details, so the exception is not chained either.
+        logger.warning(
+            "scopegate: the DPoP replay store %s cannot be reached (%s)",
+            self.url,
+            type(exc).__name__,
+        )
+        return ReplayStoreUnavailableError(retry_after=1)
+
+    def first_use(self, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is seen within ``ttl`` seconds, on any worker."""
+        try:
+            answer = self._client.set(self.prefix + key, b"1", nx=True, px=_ttl_ms(ttl))
+        except (self._redis.RedisError, OSError) as exc:
+            raise self._unavailable(exc) from None
+        return answer is True
+
+    def _async_client(self) -> redis.asyncio.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = self._redis.asyncio.Redis.from_url(self._raw_url, **self._options)
+            self._async_clients[loop] = client
+        return client
+
+    async def first_use_async(self, key: str, ttl: float) -> bool:
+        """:meth:`first_use` on the asyncio client: the event loop is never blocked."""
+        try:
+            answer = await self._async_client().set(
+                self.prefix + key, b"1", nx=True, px=_ttl_ms(ttl)
+            )
+        except (self._redis.RedisError, OSError) as exc:
+            raise self._unavailable(exc) from None
+        return answer is True
+
+    def close(self) -> None:
+        """Close the sync client's connections (the asyncio ones close with their loop)."""
+        self._client.close()
+
+
+def replay_store(value: str | None) -> ReplayStore:
+    """The store a ``dpop_replay_store`` setting names.
+
+    None or ``"memory"``: a :class:`MemoryReplayStore`; a ``redis://``,
+    ``rediss://`` or ``unix://`` URL: a :class:`RedisReplayStore`.
+
+    Raises:
+        MissingExtraError: a Redis URL without redis-py installed.
+        ValueError: anything else (the message never quotes the value: it may hold a password).
+    """
+    if value is None or value == "memory":
+        return MemoryReplayStore()
+    scheme = value.partition("://")[0].lower() if "://" in value else ""
+    if scheme not in _REDIS_SCHEMES:
+        raise ValueError("is neither 'memory' nor a redis://, rediss:// or unix:// URL")
+    return RedisReplayStore(value)

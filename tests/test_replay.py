@@ -1,0 +1,97 @@
+"""scopegate.replay: the in-memory store (bounded, TTL, atomic) and the store factory."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from scopegate.dpop import DPoPProof
+from scopegate.errors import ReplayStoreUnavailableError
+from scopegate.replay import MemoryReplayStore, RedisReplayStore, replay_key, replay_store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def proof(jti: str = "a", jkt: str = "k") -> DPoPProof:
+    return DPoPProof(jkt=jkt, jti=jti, iat=0, htm="GET", htu="https://a/", nonce=None, jwk={})
+
+
+def test_a_key_is_new_once_within_its_ttl() -> None:
+    clock = Clock()
+    store = MemoryReplayStore(clock=clock)
+    assert store.first_use("k", 10) is True
+    assert store.first_use("k", 10) is False
+    clock.now += 9.99
+    assert store.first_use("k", 10) is False
+    clock.now += 0.02
+    assert store.first_use("k", 10) is True
+
+
+def test_async_is_the_same_store() -> None:
+    store = MemoryReplayStore()
+    assert asyncio.run(store.first_use_async("k", 10)) is True
+    assert store.first_use("k", 10) is False
+
+
+def test_a_full_store_refuses_rather_than_forgets() -> None:
+    clock = Clock()
+    store = MemoryReplayStore(2, clock=clock)
+    assert store.first_use("a", 10)
+    assert store.first_use("b", 10)
+    with pytest.raises(ReplayStoreUnavailableError) as info:
+        store.first_use("c", 10)
+    assert info.value.status_code == 503
+    assert store.first_use("a", 10) is False  # nothing live was evicted
+    clock.now += 11
+    assert store.first_use("c", 10) is True
+    assert len(store) == 1
+
+
+def test_threads_racing_on_one_key_get_exactly_one_true() -> None:
+    store = MemoryReplayStore()
+    barrier = threading.Barrier(16)
+    results: list[bool] = []
+
+    def race() -> None:
+        barrier.wait()
+        results.append(store.first_use("same", 60))
+
+    threads = [threading.Thread(target=race) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 15 + [True]
+
+
+def test_replay_key_is_a_fixed_size_digest_scoped_by_key() -> None:
+    assert len(replay_key(proof("x" * 256))) == 64
+    assert replay_key(proof("a", "k1")) != replay_key(proof("a", "k2"))
+    assert replay_key(proof("a")) == replay_key(proof("a"))
+    assert "x" not in replay_key(proof("x" * 256))
+
+
+@pytest.mark.parametrize("value", [None, "memory"])
+def test_replay_store_default_is_memory(value: str | None) -> None:
+    assert isinstance(replay_store(value), MemoryReplayStore)
+
+
+def test_replay_store_redis_url() -> None:
+    store = replay_store("redis://:secret@127.0.0.1:1/0")
+    assert isinstance(store, RedisReplayStore)
+    assert "secret" not in repr(store)
+
+
+@pytest.mark.parametrize("value", ["", "memcached://x", "redis", "http://:secret@x/"])
+def test_replay_store_refuses_anything_else(value: str) -> None:
+    with pytest.raises(ValueError, match="neither") as info:
+        replay_store(value)
+    assert "secret" not in str(info.value)
