@@ -258,8 +258,8 @@ def test_an_unreachable_server(tmp_path: Path) -> None:
         pytest.param(
             ["api", "update", "some-id"],
             {"SCOPEGATE_MANAGEMENT_URL": "http://127.0.0.1:9", "SCOPEGATE_MANAGEMENT_TOKEN": "t"},
-            "scopegate api update: error: nothing to change: give --name, --scope or "
-            "--token-lifetime",
+            "scopegate api update: error: nothing to change: give --name, --scope, "
+            "--token-lifetime or --dpop",
             id="nothing-to-change",
         ),
     ],

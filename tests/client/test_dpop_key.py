@@ -50,7 +50,9 @@ def joserfc_verify(proof: str, jwk: dict[str, str], alg: str) -> dict[str, Any]:
         # joserfc warns that RFC 9864 deprecates the "EdDSA" name; the name is still RFC 9449's.
         warnings.simplefilter("ignore")
         key = JWKRegistry.import_key(jwk)
-        signature = jws.deserialize_compact(proof, key, algorithms=[alg])
+        registry = jws.JWSRegistry(algorithms=[alg])
+        registry.max_header_length = 4096  # an RSA jwk header is larger than the 512 default
+        signature = jws.deserialize_compact(proof, key, registry=registry)
     claims: dict[str, Any] = json.loads(signature.payload)
     return claims
 

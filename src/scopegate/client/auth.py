@@ -164,10 +164,11 @@ class ClientCredentialsAuth(httpx.Auth):
         self._async_lock = anyio.Lock()
 
     def __repr__(self) -> str:
+        dpop = "" if self.dpop_key is None else f", dpop_key={self.dpop_key!r}"
         return (
             f"{type(self).__name__}(token_url={self.token_url!r}, "
-            f"client_id={self.client_id!r}, audience={self.audience!r}, scope={self.scope!r}, "
-            f"dpop_key={self.dpop_key!r})"
+            f"client_id={self.client_id!r}, audience={self.audience!r}, scope={self.scope!r}"
+            f"{dpop})"
         )
 
     # -- the sans-I/O parts ------------------------------------------------
