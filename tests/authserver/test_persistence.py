@@ -19,8 +19,8 @@ from authserver.harness import (
 from authserver.test_credentials import legacy_scrypt_hash
 from scopegate import Settings, TokenVerifier
 from scopegate.authserver import create_app
-from scopegate.authserver.storage.records import Page
 from scopegate.authserver.storage.database import SCHEMA_VERSION
+from scopegate.authserver.storage.records import Page
 from scopegate.errors import ConfigurationError
 
 GIVEN_ID = "operator-chosen-management-client"
