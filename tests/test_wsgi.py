@@ -21,6 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 import scopegate.asgi
 from conformance.apps import PUBLIC_PATHS, verifier_for
 from conformance.cases import CASES, Case
+from conformance.model import DPOP_OFFER
 from conftest import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
 from scopegate.protector import BearerProtector
@@ -37,8 +38,10 @@ from scopegate.wsgi import (
 MISSING_BODY = b'{"error":"missing_token","error_description":"A bearer token is required"}'
 EMPTY_BODY = b'{"error":"invalid_request","error_description":"The bearer token is empty"}'
 EXPIRED_BODY = b'{"error":"invalid_token","error_description":"The access token has expired"}'
+# The default dpop="allowed" offers the DPoP scheme beside the Bearer challenge.
 EXPIRED_CHALLENGE = (
-    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
+    'Bearer realm="api", error="invalid_token", error_description="The access token has expired", '
+    + DPOP_OFFER
 )
 
 
@@ -121,7 +124,7 @@ def test_no_token_exact_401(settings: Settings) -> None:
     assert reply.status == "401 Unauthorized"
     assert reply.headers == [
         ("content-type", "application/json"),
-        ("www-authenticate", 'Bearer realm="api"'),
+        ("www-authenticate", f'Bearer realm="api", {DPOP_OFFER}'),
         ("cache-control", "no-store"),
         ("content-length", str(len(MISSING_BODY))),
     ]
@@ -138,7 +141,7 @@ def test_malformed_header_exact_400(settings: Settings) -> None:
         (
             "www-authenticate",
             'Bearer realm="api", error="invalid_request", '
-            'error_description="The bearer token is empty"',
+            f'error_description="The bearer token is empty", {DPOP_OFFER}',
         ),
         ("cache-control", "no-store"),
         ("content-length", str(len(EMPTY_BODY))),
@@ -261,7 +264,9 @@ def test_settings_default_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     middleware = BearerAuthMiddleware(Inner())
     assert middleware.protector.settings.identifier == IDENTIFIER
     reply = Reply(middleware, make_environ())
-    assert dict(reply.headers)["www-authenticate"] == 'Bearer realm="from-env"'
+    assert dict(reply.headers)["www-authenticate"] == (
+        'Bearer realm="from-env", ' + DPOP_OFFER.replace('"api"', '"from-env"')
+    )
 
 
 def test_missing_settings_fail_at_construction() -> None:

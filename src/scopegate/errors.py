@@ -105,6 +105,10 @@ class BearerError(ScopegateError):
     status_code: ClassVar[int] = 401
     error: ClassVar[str | None] = None
     default_description: ClassVar[str] = "Authentication is required"
+    #: The authentication scheme of the rejected request (``"Bearer"`` or
+    #: ``"DPoP"``) when it is known: the protector puts the challenge that
+    #: carries the error on that scheme (RFC 9449 §7.1, §7.2).
+    scheme: str | None = None
 
     def __init__(self, description: str | None = None) -> None:
         self.description = description or self.default_description
@@ -192,6 +196,9 @@ class TokenFailure(str, Enum):
     CLAIM_TYPE = "The access token has a claim of the wrong type"
     CLAIM_VALUE = "The access token has a claim value that is not accepted"
     BOUND = "The access token is sender-constrained and cannot be used as a bearer token"
+    NOT_BOUND = "The access token is not bound to a DPoP key"
+    DPOP_BINDING = "The access token is not bound to the DPoP proof key"
+    DPOP_REQUIRED = "The access token must be sent with the DPoP scheme"
     REJECTED = "The access token is not accepted by this resource"
     UNKNOWN_KEY = "The access token signing key is not known"
     KEY_MISMATCH = "The access token signing key does not fit its algorithm"

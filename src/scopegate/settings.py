@@ -38,6 +38,13 @@ from pydantic_settings import (
 )
 
 from scopegate.errors import SCOPE_TOKEN, ConfigurationError, MissingExtraError
+from scopegate.settings_dpop import (
+    DefaultDPoPMode,
+    check_dpop_algorithms,
+    check_public_base_url,
+    check_replay_store,
+    resolve_mode,
+)
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -283,6 +290,52 @@ class Settings(BaseSettings):
         description="Most seconds one fetch of the JWK Set (or discovery document) may take.",
     )
 
+    # DPoP (RFC 9449): sender-constrained tokens; scopegate.settings_dpop holds the rules.
+    dpop: Literal["allowed", "required", "disabled"] = Field(
+        default=DefaultDPoPMode("allowed"),
+        validate_default=True,
+        description=(
+            "`allowed`: DPoP-bound tokens with a proof and bearer tokens both work; `required`: "
+            "only DPoP; `disabled`: the Bearer scheme only (a DPoP-bound token is refused). "
+            "Default `allowed` (`disabled` on an install without cryptography)."
+        ),
+    )
+    dpop_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(ASYMMETRIC_ALGORITHMS),
+        description="JWS algorithms accepted for DPoP proofs (asymmetric; never HMAC or none).",
+    )
+    dpop_max_age: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Most seconds a DPoP proof's `iat` may lie in the past (plus the leeway).",
+    )
+    dpop_replay_store: str | None = Field(
+        default=None,
+        description=(
+            "Where used proof `jti`s are remembered: unset or `memory` (one process), or a "
+            "`redis://` URL shared by every worker and replica (`scopegate[redis]`)."
+        ),
+    )
+    dpop_nonce: bool = Field(
+        default=False,
+        description="Require server-issued nonces in DPoP proofs (RFC 9449 §9, `use_dpop_nonce`).",
+    )
+    dpop_nonce_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The key nonces are derived from; set the same value on every worker when nonces "
+            "are on with several workers (unset: random per process)."
+        ),
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description=(
+            "The API's URL as clients see it (e.g. `https://api.example.com/v1`): overrides the "
+            "scheme, host and root path of the URL a DPoP proof's `htu` must match."
+        ),
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -321,7 +374,14 @@ class Settings(BaseSettings):
             return (init_settings,)
         return (init_settings, env_settings, dotenv_settings, file_secret_settings)
 
-    @field_validator("algorithms", "scope_claims", "public_paths", "required_claims", mode="before")
+    @field_validator(
+        "algorithms",
+        "scope_claims",
+        "public_paths",
+        "required_claims",
+        "dpop_algorithms",
+        mode="before",
+    )
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         return split_list(value)
@@ -473,12 +533,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"{path!r} is not a path: public paths start with /")
         return list(dict.fromkeys(value))
 
-    @field_validator("signing_secret")
+    @field_validator("signing_secret", "dpop_nonce_secret")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value():
             raise ValueError("must not be empty")
         return value
+
+    @field_validator("dpop", mode="before")
+    @classmethod
+    def _resolve_dpop(cls, value: Any) -> Any:
+        return resolve_mode(value)
+
+    @field_validator("dpop_algorithms")
+    @classmethod
+    def _check_dpop_algorithms(cls, value: list[str]) -> list[str]:
+        return check_dpop_algorithms(value, ASYMMETRIC_ALGORITHMS)
+
+    @field_validator("dpop_replay_store")
+    @classmethod
+    def _check_replay_store(cls, value: str | None) -> str | None:
+        return check_replay_store(value)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str | None) -> str | None:
+        return check_public_base_url(value)
 
     @model_validator(mode="after")
     def _check_discovery(self) -> Settings:
@@ -489,6 +569,11 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(f"issuer: {problem} to discover the JWK Set from it")
         return self
+
+    @property
+    def dpop_offered(self) -> bool:
+        """True when the DPoP scheme is accepted (``dpop`` is ``allowed`` or ``required``)."""
+        return self.dpop != "disabled"
 
     @property
     def secret_bytes_needed(self) -> int:

@@ -31,6 +31,10 @@ class AccessToken:
     issuer: str | None
     expires_at: datetime
     issued_at: datetime | None = None
+    #: The RFC 7638 thumbprint of the key the token is bound to (``cnf.jkt``,
+    #: RFC 9449 §6); None for a bearer token. A bound token is only ever
+    #: accepted with a DPoP proof signed by that key.
+    confirmation: str | None = None
 
     def has_scopes(self, *scopes: str) -> bool:
         """True when every given scope was granted (``"a b"`` counts as two scopes)."""

@@ -66,8 +66,12 @@ def normalize_base_url(base_url: str) -> str:
 def _management_settings(system: ResourceServer, issuer: str) -> Settings:
     # Explicit settings: SCOPEGATE_* variables meant for some other API in the
     # same environment (SCOPEGATE_AUTH_REQUIRED=false...) cannot change this one.
+    # The Management API takes bearer tokens only, as Auth0's does: no DPoP challenge.
     return Settings.explicit(
-        signing_secret=system.signing_secret, identifier=system.identifier, issuer=issuer
+        signing_secret=system.signing_secret,
+        identifier=system.identifier,
+        issuer=issuer,
+        dpop="disabled",
     )
 
 

@@ -22,17 +22,19 @@ from typing import TypeVar
 import httpx
 import jwt
 
+from scopegate.challenge import challenge_for
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from scopegate.client.management import JSONObject
 from scopegate.demo.transcript import Exchange, Transcript, abbreviate
 from scopegate.errors import (
+    BearerError,
     InsufficientScopeError,
     InvalidTokenError,
     MissingTokenError,
     TokenFailure,
 )
 from scopegate.explain import format_time
-from scopegate.settings import Settings
+from scopegate.settings import ASYMMETRIC_ALGORITHMS, Settings
 from scopegate.testing import bearer, mint_token
 
 __all__ = [
@@ -108,6 +110,13 @@ class DemoContext:
 
     def say(self, *texts: str) -> None:
         self.transcript.lines(texts)
+
+
+def _challenge(error: BearerError) -> str:
+    """The demo API's challenge for ``error``: Bearer, with DPoP offered (``dpop="allowed"``)."""
+    return challenge_for(
+        error, realm=REALM, mode="allowed", algorithms=ASYMMETRIC_ALGORITHMS, scheme="Bearer"
+    )
 
 
 def need(value: T | None, what: str) -> T:
@@ -375,7 +384,7 @@ STEPS: tuple[Step, ...] = (
         f"GET {ROUTE} with no token",
         401,
         call_without_token,
-        challenge=MissingTokenError().www_authenticate(REALM),
+        challenge=_challenge(MissingTokenError()),
     ),
     Step(
         f'Create a second client, "Other App", granted only {OTHER_SCOPE}',
@@ -386,7 +395,7 @@ STEPS: tuple[Step, ...] = (
         f"GET {ROUTE} with a token granted only {OTHER_SCOPE}",
         403,
         call_with_other_scope,
-        challenge=InsufficientScopeError([SAMPLE_SCOPE]).www_authenticate(REALM),
+        challenge=_challenge(InsufficientScopeError([SAMPLE_SCOPE])),
     ),
     Step(
         f"GET {ROUTE} with an expired token",
@@ -395,13 +404,13 @@ STEPS: tuple[Step, ...] = (
         "The server issues only fresh tokens (1 s at the shortest) and the API allows 5 s "
         "of clock skew; rather than wait, the demo signs an hour-old token with My Sample "
         "API's signing secret (scopegate.testing.mint_token).",
-        challenge=InvalidTokenError(TokenFailure.EXPIRED).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.EXPIRED)),
     ),
     Step(
         f"GET {ROUTE} with a tampered token",
         401,
         call_with_tampered_token,
-        challenge=InvalidTokenError(TokenFailure.SIGNATURE).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.SIGNATURE)),
     ),
 )
 
@@ -455,7 +464,7 @@ RS256_STEPS: tuple[Step, ...] = (
         "drops its tokens from the caches too. The demo waits out the TTL, repeats the "
         f"request unrecorded until the refresh has landed (at most {REVOKED_RETRY_LIMIT:g} s), "
         "and shows the last one.",
-        challenge=InvalidTokenError(TokenFailure.UNKNOWN_KEY).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.UNKNOWN_KEY)),
     ),
 )
 
