@@ -230,3 +230,44 @@ def test_the_same_two_workers_with_memory_stores_accept_a_replay(
     ) as url:
         answers = send_repeatedly(url, bound_request(tenant, url), stop_after_ok=2)
     assert [status for status, _ in answers].count(200) == 2, answers
+
+
+def test_authserver_dpop_nonce_and_the_client_that_learns_it(tmp_path: Path) -> None:
+    """``scopegate authserver --dpop-nonce``: the first token request gets 400 use_dpop_nonce
+    and a DPoP-Nonce; ClientCredentialsAuth retries once with it."""
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCOPEGATE_")}
+    env["SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET"] = MANAGEMENT_SECRET
+    command = [str(SCRIPT), "authserver", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--db", str(tmp_path / "auth.db"), "--management-client-id", MANAGEMENT_ID]
+    command.append("--dpop-nonce")
+    answers: list[tuple[int, str | None]] = []
+
+    def watch(response: httpx.Response) -> None:
+        response.read()
+        nonce = response.headers.get("dpop-nonce")
+        answers.append((response.status_code, nonce))
+
+    with (
+        serve(
+            command,
+            env,
+            port,
+            log=tmp_path / "authserver.log",
+            health_path="/.well-known/openid-configuration",
+        ) as url,
+        ManagementClient.with_client_credentials(
+            url, MANAGEMENT_ID, MANAGEMENT_SECRET, timeout=10.0
+        ) as management,
+    ):
+        management.create_resource_server(
+            IDENTIFIER, signing_alg="RS256", proof_of_possession=REQUIRED
+        )
+        client = management.create_client("nonce client")
+        management.create_client_grant(client["client_id"], IDENTIFIER, [])
+        tenant = Tenant(url, client["client_id"], client["client_secret"])
+        with httpx.Client(timeout=10.0, event_hooks={"response": [watch]}) as http:
+            tenant.auth(DPoPKey.generate()).sync_get_token(http)
+    assert [status for status, _ in answers] == [400, 200]
+    assert answers[0][1] is not None
+    assert answers[1][1] == answers[0][1]  # the nonce to keep using

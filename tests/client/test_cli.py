@@ -192,6 +192,22 @@ def test_a_conflict(env: dict[str, str], tmp_path: Path) -> None:
     )
 
 
+def test_the_dpop_policy(env: dict[str, str], tmp_path: Path) -> None:
+    """--dpop as Auth0's proof_of_possession; 'off' removes it."""
+    ident = f"https://api-{secrets.token_hex(4)}.test"
+    created = ok(["api", "create", "--identifier", ident, "--dpop", "required"], env, tmp_path)
+    assert created["proof_of_possession"] == {"mechanism": "dpop", "required": True}
+    allowed = ok(["api", "update", ident, "--dpop", "allowed"], env, tmp_path)
+    assert allowed["proof_of_possession"] == {"mechanism": "dpop", "required": False}
+    assert ok(["api", "update", ident, "--name", "renamed"], env, tmp_path)[
+        "proof_of_possession"
+    ] == {"mechanism": "dpop", "required": False}
+    off = ok(["api", "update", ident, "--dpop", "off"], env, tmp_path)
+    assert "proof_of_possession" not in off
+    plain = ok(["api", "create", "--identifier", ident + "/2"], env, tmp_path)
+    assert "proof_of_possession" not in plain
+
+
 def test_signing_keys(env: dict[str, str], tmp_path: Path) -> None:
     keys = ok(["keys", "list"], env, tmp_path)
     (current,) = [key["kid"] for key in keys if key.get("current")]
