@@ -21,8 +21,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+except ImportError as exc:  # pragma: no cover - exercised without the extra installed
+    raise ImportError(
+        "scopegate.client.dpop needs cryptography: pip install 'scopegate[client]'"
+    ) from exc
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from scopegate.dpop import ath_for
