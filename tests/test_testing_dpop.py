@@ -100,3 +100,21 @@ def test_the_fixture_gives_a_fresh_es256_key(
     assert scopegate_dpop_key.thumbprint != key.thumbprint
     token = mint_token(scopegate_settings, dpop_key=scopegate_dpop_key)
     assert unverified(token)["cnf"]["jkt"] == scopegate_dpop_key.thumbprint
+
+
+def test_the_readme_example(
+    mint_token: Any, scopegate_dpop_key: DPoPKey, scopegate_settings: Settings
+) -> None:
+    """The README's testing snippet, against the FastAPI example's routes in process."""
+    from starlette.testclient import TestClient
+
+    from scopegate.demo.api import create_api
+
+    with TestClient(create_api(scopegate_settings)) as client:
+        url = "http://testserver/api/private"
+        token = mint_token(dpop_key=scopegate_dpop_key)
+        headers = dpop_headers(token, scopegate_dpop_key, "GET", url)
+        assert client.get(url, headers=headers).status_code == 200
+        stale = dpop_proof(scopegate_dpop_key, "GET", url, token=token, iat=0)
+        headers = {"Authorization": f"DPoP {token}", "DPoP": stale}
+        assert client.get(url, headers=headers).json()["error"] == "invalid_dpop_proof"
