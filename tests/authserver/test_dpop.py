@@ -6,6 +6,7 @@ raw parts with :func:`scopegate.testing.dpop_proof`; exact statuses and bodies.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from authserver.harness import (
     Live,
@@ -26,6 +29,7 @@ from authserver.harness import (
 )
 from scopegate.authserver.storage.database import SCHEMA_VERSION
 from scopegate.client.dpop import DPoPKey
+from scopegate.errors import DPoPFailure
 from scopegate.testing import dpop_proof
 
 REQUIRED = {"mechanism": "dpop", "required": True}
@@ -409,3 +413,74 @@ def test_a_version_3_database_gets_the_policy_column(tmp_path: Path) -> None:
                     assert read.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             else:  # kept across a restart
                 assert mgmt.get(path).json()["proof_of_possession"] == REQUIRED
+
+
+# --- no input makes a 5xx ------------------------------------------------------------------------
+
+DESCRIPTIONS = {failure.value for failure in DPoPFailure}
+header_text = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=300)
+claim_values = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.floats()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(proof=header_text | st.builds(".".join, st.lists(header_text, min_size=3, max_size=3)))
+def test_any_dpop_header_is_a_400_with_a_fixed_description(
+    http: httpx.Client, world: dict[str, Any], proof: str
+) -> None:
+    response = token_request(http, world, "required", [proof])
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == "invalid_dpop_proof"
+    assert body["error_description"] in DESCRIPTIONS
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    claims=st.dictionaries(
+        st.sampled_from(["jti", "htm", "htu", "iat", "ath", "nonce", "x"]), claim_values
+    ),
+    typ=st.sampled_from(["dpop+jwt", "JWT", None]),
+)
+def test_any_signed_claims_are_a_token_or_a_400(
+    http: httpx.Client, world: dict[str, Any], key: DPoPKey, claims: dict[str, Any], typ: Any
+) -> None:
+    proof = key.sign(claims, {"typ": typ})
+    response = token_request(http, world, "allowed", [proof])
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["error_description"] in DESCRIPTIONS
+
+
+policy_values = st.recursive(
+    claim_values | st.sampled_from(["dpop", "mtls", "none", "all_clients", "public_clients"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["mechanism", "required", "required_for", "x"]), inner, max_size=4
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(policy=policy_values)
+def test_any_policy_is_201_or_400(mgmt: httpx.Client, policy: Any) -> None:
+    response = mgmt.post(
+        "/api/v2/resource-servers",
+        json={
+            "identifier": f"https://pop-fuzz-{secrets.token_hex(6)}.test",
+            "proof_of_possession": policy,
+        },
+    )
+    assert response.status_code in (201, 400), response.text
+    if response.status_code == 201 and policy is not None:
+        assert response.json()["proof_of_possession"]["mechanism"] in ("dpop", "none")
+    elif response.status_code == 201:
+        assert "proof_of_possession" not in response.json()

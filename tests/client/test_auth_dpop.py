@@ -214,8 +214,8 @@ def test_an_api_without_sender_constraining_gets_a_bearer_token(server: AuthServ
     assert "dpop" not in api_request.headers
 
 
-def test_a_dpop_token_without_a_key_is_an_invalid_response(server: AuthServer) -> None:
-    """An "allowed" API answers a DPoP token only to a proof; a required one refuses."""
+def test_without_a_key_a_required_api_refuses_the_token_request(server: AuthServer) -> None:
+    """The 400 invalid_dpop_proof becomes a TokenRequestError with the server's words."""
     with dpop_world(server, "https://pop-no-key.test") as (audience, client):
         auth = auth_for(server, audience, client)
         with httpx.Client(auth=auth) as http, pytest.raises(TokenRequestError) as caught:
