@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -41,14 +42,20 @@ def test_async_is_the_same_store() -> None:
     assert store.first_use("k", 10) is False
 
 
-def test_a_full_store_refuses_rather_than_forgets() -> None:
+def test_a_full_store_refuses_rather_than_forgets(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     store = MemoryReplayStore(2, clock=clock)
     assert store.first_use("a", 10)
     assert store.first_use("b", 10)
-    with pytest.raises(ReplayStoreUnavailableError) as info:
-        store.first_use("c", 10)
+    with caplog.at_level(logging.WARNING, "scopegate"):
+        for _ in range(3):
+            with pytest.raises(ReplayStoreUnavailableError) as info:
+                store.first_use("c", 10)
     assert info.value.status_code == 503
+    assert [record.getMessage() for record in caplog.records] == [
+        "scopegate: the in-memory DPoP replay store is full (2 live proofs); new proofs get "
+        "503 until entries expire: raise its size or use Redis"
+    ]
     assert store.first_use("a", 10) is False  # nothing live was evicted
     clock.now += 11
     assert store.first_use("c", 10) is True
@@ -95,3 +102,40 @@ def test_replay_store_refuses_anything_else(value: str) -> None:
     with pytest.raises(ValueError, match="neither") as info:
         replay_store(value)
     assert "secret" not in str(info.value)
+
+
+def test_both_stores_satisfy_the_protocol() -> None:
+    from scopegate.replay import ReplayStore
+
+    assert isinstance(MemoryReplayStore(), ReplayStore)
+    assert isinstance(RedisReplayStore("redis://127.0.0.1:1/0"), ReplayStore)
+
+
+def test_replay_store_without_redis_py_names_the_extra() -> None:
+    from subprocess_probe import run_python
+
+    printed = run_python(
+        "import sys\nsys.modules['redis'] = None\nfrom scopegate.replay import replay_store\n"
+        "try:\n    replay_store('redis://127.0.0.1:1/0')\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
+    )
+    assert printed == (
+        "MissingExtraError | scopegate: a Redis replay store needs redis-py: "
+        "pip install 'scopegate[redis]'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param("redis://:pw@h:6379/0", "redis://h:6379/0", id="password"),
+        pytest.param("redis://user:pw@h/1", "redis://h/1", id="user-and-password"),
+        pytest.param("rediss://h:6380/0?password=pw", "rediss://h:6380/0", id="query-password"),
+        pytest.param("unix:///run/redis.sock?db=2", "unix:///run/redis.sock", id="unix"),
+        pytest.param("redis://h", "redis://h", id="plain"),
+    ],
+)
+def test_redacted_url_drops_every_credential(url: str, shown: str) -> None:
+    from scopegate.replay import redacted_url
+
+    assert redacted_url(url) == shown

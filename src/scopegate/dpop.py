@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import math
 import re
 import threading
@@ -58,11 +57,12 @@ from scopegate.errors import (
     UseDPoPNonceError,
 )
 from scopegate.jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, algorithm_object, jwk_thumbprint
-from scopegate.jws import load_object, split_compact
+from scopegate.jws import decode_segment, load_object, split_segments
 from scopegate.nonce import NonceSource
 
 __all__ = [
     "MAX_JTI_LENGTH",
+    "MAX_RSA_BITS",
     "DPoPProof",
     "ProofVerifier",
     "ath_for",
@@ -70,6 +70,9 @@ __all__ = [
 ]
 
 MAX_JTI_LENGTH = 256
+# A client's key, not a configured one: bounded above too, so that a proof cannot make the
+# server do a signature check on a huge modulus (8192 bits is the largest in common use).
+MAX_RSA_BITS = 8192
 # Members only a private (or symmetric) JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 # alg -> (kty, curves)
@@ -109,10 +112,14 @@ _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
 _REG_NAME = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=]+\Z")
 _IP_LITERAL = re.compile(r"\[[0-9A-Za-z:.]+\]\Z")
 _HEX = frozenset("0123456789ABCDEFabcdef")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*\Z")
 
 
 def _normalize_path(path: str) -> str:
     """Percent-encodings uppercased, unreserved ones decoded, other characters encoded."""
+    if _PLAIN_PATH.match(path):  # nothing to change: the common case
+        return path
     out: list[str] = []
     index, length = 0, len(path)
     while index < length:
@@ -164,7 +171,7 @@ def normalize_htu(uri: str) -> str:
         ValueError: not an absolute http or https URI with a host, a user-info
             part, a bad port, a stray ``%`` or a control character.
     """
-    if not isinstance(uri, str) or any(ord(char) < 0x20 or ord(char) == 0x7F for char in uri):
+    if not isinstance(uri, str) or _CONTROL.search(uri) is not None:
         raise ValueError("not a URI")
     match = _URI.match(uri)
     if match is None or match.group(2) is None:
@@ -243,15 +250,14 @@ def _fail(
     return InvalidDPoPProofError(failure, detail=FailureDetail(rule, claim, expected, found))
 
 
-def _load_key(alg: str, jwk: Any) -> Any:
+def _load_key(alg: str, jwk: dict[str, Any]) -> Any:
     """The ``cryptography`` public key of a proof's ``jwk`` header, fitting ``alg``."""
-    if not isinstance(jwk, dict):
-        raise _fail(DPoPFailure.KEY, "type", "jwk", "a JSON object", type(jwk).__name__)
     private = sorted(_PRIVATE_MEMBERS & jwk.keys())
     if private:
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key", private)
     kty, curves = _KEY_TYPES[alg]
-    if jwk.get("kty") != kty or (curves and jwk.get("crv") not in curves):
+    crv = jwk.get("crv")
+    if jwk.get("kty") != kty or (curves and not (isinstance(crv, str) and crv in curves)):
         found = (jwk.get("kty"), jwk.get("crv"))
         raise _fail(DPoPFailure.KEY, "kty", "jwk", (kty, *sorted(curves)), found)
     if jwk.get("alg", alg) != alg:
@@ -260,8 +266,8 @@ def _load_key(alg: str, jwk: Any) -> Any:
         key = _LOADERS[kty](jwk)
     except (PyJWTError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         raise _fail(DPoPFailure.KEY, "load", "jwk", "a valid public key") from exc
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
-        raise _fail(DPoPFailure.KEY, "size", "jwk", MIN_RSA_BITS, key.key_size)
+    if isinstance(key, rsa.RSAPublicKey) and not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+        raise _fail(DPoPFailure.KEY, "size", "jwk", (MIN_RSA_BITS, MAX_RSA_BITS), key.key_size)
     if hasattr(key, "private_bytes"):  # pragma: no cover - private members are refused above
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key")
     return key
@@ -325,7 +331,9 @@ class ProofVerifier:
         self._algorithm_objects = {alg: algorithm_object(alg) for alg in self.algorithms}
         self._headers: dict[str, _Header] = {}
         self._lock = threading.Lock()
+        # One-entry caches (a tuple is replaced whole, so threads never see half of one).
         self._url_cache: tuple[str, str] | None = None
+        self._ath_cache: tuple[str, str] | None = None
 
     def replay_ttl(self) -> float:
         """Seconds a ``jti`` must be remembered: ``max_age + 2 * leeway``, rounded up.
@@ -362,25 +370,29 @@ class ProofVerifier:
         if len(proof) > self.max_proof_bytes:
             raise _fail(DPoPFailure.TOO_LARGE, "size", None, self.max_proof_bytes, len(proof))
         try:
-            jws = split_compact(proof)
+            header_text, payload_text, signature_text = split_segments(proof)
+            header = self._headers.get(header_text)
+            if header is None:
+                header = self._check_header(
+                    load_object(decode_segment(header_text, "header"), "header")
+                )
+                with self._lock:
+                    if len(self._headers) >= _HEADER_CACHE_SIZE:
+                        self._headers.clear()
+                    self._headers[header_text] = header
+            payload = decode_segment(payload_text, "payload")
+            signature = decode_segment(signature_text, "signature")
         except InvalidTokenError as exc:
             raise InvalidDPoPProofError(DPoPFailure.MALFORMED, detail=exc.detail) from exc
-        header_text = proof[: proof.index(".")]
-        header = self._headers.get(header_text)
-        if header is None:
-            header = self._check_header(jws.header)
-            with self._lock:
-                if len(self._headers) >= _HEADER_CACHE_SIZE:
-                    self._headers.clear()
-                self._headers[header_text] = header
+        signing_input = proof[: len(header_text) + len(payload_text) + 1].encode("ascii")
         try:
-            verified = header.algorithm.verify(jws.signing_input, header.key, jws.signature)
+            verified = header.algorithm.verify(signing_input, header.key, signature)
         except (PyJWTError, ValueError, TypeError) as exc:
             raise _fail(DPoPFailure.SIGNATURE, "signature") from exc
         if not verified:
             raise _fail(DPoPFailure.SIGNATURE, "signature")
         try:
-            claims = load_object(jws.payload)
+            claims = load_object(payload)
         except InvalidTokenError as exc:
             raise InvalidDPoPProofError(DPoPFailure.MALFORMED, detail=exc.detail) from exc
         return self._check_claims(claims, header, method, url, access_token, jkt)
@@ -396,13 +408,26 @@ class ProofVerifier:
         if "crit" in header:  # RFC 7515 §4.1.11: no extension is understood here
             raise _fail(DPoPFailure.MALFORMED, "crit", "crit", None, header["crit"])
         jwk = header.get("jwk")
+        if not isinstance(jwk, dict):
+            raise _fail(DPoPFailure.KEY, "type", "jwk", "a JSON object", _kind(jwk))
         key = _load_key(alg, jwk)
-        assert isinstance(jwk, dict)  # checked by _load_key
         try:
             thumbprint = jwk_thumbprint(jwk)
         except ValueError as exc:  # pragma: no cover - a loadable key has its members
             raise _fail(DPoPFailure.KEY, "thumbprint", "jwk") from exc
         return _Header(algorithm, key, thumbprint, MappingProxyType(dict(jwk)))
+
+    def _ath(self, access_token: str) -> str | None:
+        """:func:`ath_for` the token, remembered for the last token (a client reuses it)."""
+        cached = self._ath_cache
+        if cached is not None and cached[0] == access_token:
+            return cached[1]
+        try:
+            ath = ath_for(access_token)
+        except (ValueError, AttributeError):  # not ASCII, or not a string
+            return None
+        self._ath_cache = (access_token, ath)
+        return ath
 
     def _normalized_url(self, url: str) -> str:
         cached = self._url_cache
@@ -424,7 +449,12 @@ class ProofVerifier:
         access_token: str | None,
         jkt: str | None,
     ) -> DPoPProof:
-        jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
+        jti, htm, htu, iat = (
+            claims.get("jti"),
+            claims.get("htm"),
+            claims.get("htu"),
+            claims.get("iat"),
+        )
         if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
             expected = f"a string of 1 to {MAX_JTI_LENGTH} characters"
             raise _fail(DPoPFailure.CLAIM, "jti", "jti", expected, _kind(jti))
@@ -441,33 +471,25 @@ class ProofVerifier:
             raise _fail(DPoPFailure.METHOD, "htm", "htm", method, htm)
         expected_url = self._normalized_url(url)
         try:
-            matches = normalize_htu(htu) == expected_url
+            # The common case first: the client wrote the URL as the server computed it.
+            matches = htu == url or normalize_htu(htu) == expected_url
         except ValueError:
             matches = False
         if not matches:
             raise _fail(DPoPFailure.URI, "htu", "htu", expected_url, htu)
         now = self.clock()
-        if not now - self.max_age - self.leeway <= iat <= now + self.leeway:
-            raise _fail(DPoPFailure.IAT, "iat", "iat", (self.max_age, self.leeway), now - iat)
+        earliest, latest = now - self.max_age - self.leeway, now + self.leeway
+        if not earliest <= iat <= latest:  # exact int/float comparison: no overflow
+            raise _fail(DPoPFailure.IAT, "iat", "iat", (earliest, latest), iat)
         if self.nonces is not None and not self.nonces.is_valid(nonce):
             raise UseDPoPNonceError(self.nonces.current())
+        # Plain comparisons: neither the ath (a hash of the token sent alongside) nor a
+        # thumbprint is a secret, so timing tells an attacker nothing.
         if access_token is not None:
             ath = claims.get("ath")
-            try:
-                expected_ath = ath_for(access_token)
-            except (ValueError, AttributeError):
-                expected_ath = None
-            if (
-                not isinstance(ath, str)
-                or expected_ath is None
-                or not hmac.compare_digest(ath.encode(), expected_ath.encode())
-            ):
+            if not isinstance(ath, str) or ath != self._ath(access_token):
                 raise _fail(DPoPFailure.ATH, "ath", "ath", "the access token hash", _kind(ath))
-        if jkt is not None and not (
-            isinstance(jkt, str)
-            and jkt.isascii()
-            and hmac.compare_digest(jkt.encode(), header.jkt.encode())
-        ):
+        if jkt is not None and jkt != header.jkt:
             raise _fail(DPoPFailure.BINDING, "jkt", "cnf.jkt", jkt, header.jkt)
         return DPoPProof(
             jkt=header.jkt, jti=jti, iat=iat, htm=htm, htu=htu, nonce=nonce, jwk=header.jwk

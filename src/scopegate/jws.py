@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from scopegate.errors import FailureDetail, InvalidTokenError, TokenFailure
 
-__all__ = ["CompactJWS", "load_object", "split_compact"]
+__all__ = ["CompactJWS", "decode_segment", "load_object", "split_compact", "split_segments"]
 
 _COMPACT = re.compile(r"([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\Z")
 # The last character of a segment of length 4n+2 (4n+3) carries 4 (2) padding
@@ -62,8 +62,11 @@ def _malformed(rule: str, segment: str | None = None, found: Any = None) -> Inva
     )
 
 
-def _b64decode(text: str, segment: str) -> bytes:
-    """The one decoding of a canonical unpadded base64url segment (alphabet already checked)."""
+def decode_segment(text: str, segment: str) -> bytes:
+    """The one decoding of a canonical unpadded base64url segment (alphabet already checked).
+
+    ``segment`` names it in the failure detail (``header``, ``payload``, ``signature``).
+    """
     remainder = len(text) % 4
     if remainder == 1 or (
         remainder and text[-1] not in (_LAST_OF_2 if remainder == 2 else _LAST_OF_3)
@@ -75,12 +78,14 @@ def _b64decode(text: str, segment: str) -> bytes:
         raise _malformed("base64url", segment) from exc
 
 
-def split_compact(token: str) -> CompactJWS:
-    """Split ``token`` into its segments, decode them and parse the header.
+def split_segments(token: str) -> tuple[str, str, str]:
+    """The three segments of ``token``, each only of the base64url alphabet, still encoded.
+
+    For a caller that decodes some segments only (:mod:`scopegate.dpop` keeps
+    checked headers by their encoded text); :func:`decode_segment` decodes one.
 
     Raises:
-        InvalidTokenError: ``MALFORMED``, for anything that is not exactly one
-            canonical compact JWS with a JSON object as header.
+        InvalidTokenError: ``MALFORMED``, unless exactly three such segments.
     """
     match = _COMPACT.match(token)
     if match is None:
@@ -94,9 +99,20 @@ def split_compact(token: str) -> CompactJWS:
         )
         raise _malformed("base64url", bad)
     header_text, payload_text, signature_text = match.groups()
-    header = load_object(_b64decode(header_text, "header"), "header")
-    payload = _b64decode(payload_text, "payload")
-    signature = _b64decode(signature_text, "signature")
+    return str(header_text), str(payload_text), str(signature_text)
+
+
+def split_compact(token: str) -> CompactJWS:
+    """Split ``token`` into its segments, decode them and parse the header.
+
+    Raises:
+        InvalidTokenError: ``MALFORMED``, for anything that is not exactly one
+            canonical compact JWS with a JSON object as header.
+    """
+    header_text, payload_text, signature_text = split_segments(token)
+    header = load_object(decode_segment(header_text, "header"), "header")
+    payload = decode_segment(payload_text, "payload")
+    signature = decode_segment(signature_text, "signature")
     signing_input = token[: len(header_text) + len(payload_text) + 1].encode("ascii")
     return CompactJWS(header, payload, signing_input, signature)
 
@@ -121,6 +137,12 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# One decoder for every segment: json.loads with hooks would build a new one per call.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
+)
+
+
 def load_object(raw: bytes, segment: str = "payload") -> dict[str, Any]:
     """``raw`` as a JSON object: UTF-8, no BOM, strict JSON, unique names, no lone surrogates.
 
@@ -134,9 +156,7 @@ def load_object(raw: bytes, segment: str = "payload") -> dict[str, Any]:
     if text.startswith("\ufeff"):
         raise _malformed("bom", segment)
     try:
-        value = json.loads(
-            text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
-        )
+        value = _DECODER.decode(text)
     except RecursionError:
         raise _malformed("json", segment, "nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, our hooks, and int digit limits

@@ -84,7 +84,9 @@ class MemoryReplayStore:
     each call. When every one of ``maxsize`` entries is still live, a new key
     is refused with :class:`~scopegate.errors.ReplayStoreUnavailableError`
     rather than evicting a live one: evicting would let a flood of fresh
-    proofs reopen the window for a replay.
+    proofs reopen the window for a replay. Size it above the most proofs one
+    process accepts within a replay window (requests per second times
+    ``ProofVerifier.replay_ttl()``); each entry costs a few hundred bytes.
 
     Args:
         maxsize: the most keys remembered at once.
@@ -100,6 +102,7 @@ class MemoryReplayStore:
             maxsize, ttu=lambda _key, deadline, _now: deadline, timer=clock
         )
         self._lock = threading.Lock()
+        self._full = False
 
     def __len__(self) -> int:
         with self._lock:
@@ -114,7 +117,15 @@ class MemoryReplayStore:
                 return False
             entries.expire()
             if len(entries) >= self.maxsize:
+                if not self._full:  # once per episode, not once per request
+                    self._full = True
+                    logger.warning(
+                        "scopegate: the in-memory DPoP replay store is full (%d live proofs); "
+                        "new proofs get 503 until entries expire: raise its size or use Redis",
+                        self.maxsize,
+                    )
                 raise ReplayStoreUnavailableError(retry_after=1)
+            self._full = False
             entries[key] = self._clock() + ttl
             return True
 
@@ -127,8 +138,8 @@ def redacted_url(url: str) -> str:
     """``url`` without its password (and user name): safe to show in an error or a log."""
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        return parts._replace(netloc=netloc, query="").geturl()
+        host = parts.netloc.rpartition("@")[2]
+        return f"{parts.scheme}://{host}{parts.path}"
     except ValueError:
         return "<a URL that cannot be read>"
 
@@ -220,8 +231,14 @@ class RedisReplayStore:
         return answer is True
 
     def close(self) -> None:
-        """Close the sync client's connections (the asyncio ones close with their loop)."""
+        """Close the sync client's connections (reopened on next use)."""
         self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client of the running event loop (call it before the loop ends)."""
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def replay_store(value: str | None) -> ReplayStore:
