@@ -359,8 +359,11 @@ def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
         "root_path": "",
         "query_string": urlencode(case.build_query()).encode("ascii"),
         "headers": [
-            (name.lower().encode("latin-1"), value.encode("utf-8"))
-            for name, value in case.build_headers()
+            (b"host", b"testserver"),  # the host the DPoP rows' proofs name in htu
+            *(
+                (name.lower().encode("latin-1"), value.encode("utf-8"))
+                for name, value in case.build_headers()
+            ),
         ],
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
@@ -383,6 +386,7 @@ def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
 
 def _wsgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, str]], bytes]:
     environ = make_environ(case.path, query=urlencode(case.build_query()))
+    environ["HTTP_HOST"] = "testserver"  # the host the DPoP rows' proofs name in htu
     joined: dict[str, list[str]] = {}
     for name, value in case.build_headers():
         joined.setdefault(f"HTTP_{name.upper().replace('-', '_')}", []).append(value)

@@ -12,10 +12,13 @@ from scopegate.errors import (
     BearerError,
     ConfigurationError,
     InsufficientScopeError,
+    InvalidDPoPProofError,
     InvalidRequestError,
     InvalidTokenError,
     KeysUnavailableError,
     MissingTokenError,
+    ReplayStoreUnavailableError,
+    UseDPoPNonceError,
 )
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
@@ -28,12 +31,15 @@ __all__ = [
     "BearerError",
     "ConfigurationError",
     "InsufficientScopeError",
+    "InvalidDPoPProofError",
     "InvalidRequestError",
     "InvalidTokenError",
     "KeysUnavailableError",
     "MissingTokenError",
+    "ReplayStoreUnavailableError",
     "Settings",
     "TokenVerifier",
+    "UseDPoPNonceError",
     "__version__",
     "errors",
 ]

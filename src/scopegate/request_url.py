@@ -22,6 +22,7 @@ requests. Sans-IO: no framework is imported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -30,6 +31,8 @@ __all__ = ["RequestTarget", "asgi_target", "request_url", "wsgi_target"]
 
 # RFC 3986 §3.3 pchar (besides unreserved and pct-encoded) and "/": left as they are.
 _PATH_SAFE = "/:@!$&'()*+,;="
+# What quote() leaves alone: unreserved characters and the safe ones above ("%" is not).
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -50,6 +53,8 @@ class RequestTarget(NamedTuple):
 
 def _encode(path: str, encoding: str) -> str:
     """A decoded path percent-encoded again (ASGI decodes UTF-8; WSGI holds bytes as latin-1)."""
+    if _PLAIN.match(path):  # the common case, a third of quote()'s cost
+        return path
     return quote(path.encode(encoding, "surrogateescape"), safe=_PATH_SAFE)
 
 

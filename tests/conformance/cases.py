@@ -8,6 +8,7 @@ every row as ``CASES`` and ``WS_CASES``.
 
 from __future__ import annotations
 
+from .dpop_cases import DPOP_CASES, DPOP_WS_CASES
 from .model import (
     ANONYMOUS,
     IDENTITY,
@@ -202,6 +203,7 @@ CASES: tuple[Case, ...] = (
     *PUBLIC_CASES,
     *ANONYMOUS_CASES,
     *QUERY_CASES,
+    *DPOP_CASES,
 )
 
 WS_MESSAGE = {"route": "ws", "subject": IDENTITY["subject"]}
@@ -234,4 +236,5 @@ WS_CASES: tuple[WsCase, ...] = (
         query=(("access_token", VALID),),
         denial=missing("ws-query-token-off-by-default", "/ws"),
     ),
+    *DPOP_WS_CASES,
 )
