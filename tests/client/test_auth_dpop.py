@@ -321,3 +321,59 @@ def test_a_refused_proof_is_not_retried(nonce_server: AuthServer) -> None:
             auth.sync_get_token(http)
         assert nonce_server.token_requests() - before == 1
     assert caught.value.error == "invalid_dpop_proof"
+
+
+# --- against scopegate's own middleware with server nonces ---------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_scopegates_middleware_with_nonces(server: AuthServer, mode: str) -> None:
+    """The resource server's real use_dpop_nonce (401, its WWW-Authenticate, DPoP-Nonce): the
+    client retries once with the nonce, then keeps using it."""
+    from scopegate import Settings
+    from scopegate.asgi import BearerAuthMiddleware
+    from scopegate.starlette import current_token
+
+    async def whoami(request: Request) -> Response:
+        token = current_token(request)
+        assert token is not None
+        return JSONResponse({"jkt": token.confirmation})
+
+    audience = f"https://nonce-mw-{mode}.test"
+    settings = Settings.explicit(identifier=audience, issuer=server.url + "/", dpop_nonce=True)
+    app = BearerAuthMiddleware(Starlette(routes=[Route("/whoami", whoami)]), settings=settings)
+    seen: list[tuple[int, str | None]] = []
+
+    def watch(response: httpx.Response) -> None:
+        seen.append((response.status_code, response.request.headers.get("dpop")))
+
+    async def awatch(response: httpx.Response) -> None:
+        watch(response)
+
+    key = DPoPKey.generate()
+    with (
+        serve(lambda _base: app, "API with nonces") as served,
+        dpop_world(server, audience) as (_, client),
+    ):
+        auth = auth_for(server, audience, client, dpop_key=key)
+        url = served.url + "/whoami"
+        if mode == "sync":
+            with httpx.Client(auth=auth, event_hooks={"response": [watch]}) as http:
+                statuses = [http.get(url).status_code for _ in range(3)]
+        else:
+
+            async def main() -> list[int]:
+                async with httpx.AsyncClient(auth=auth, event_hooks={"response": [awatch]}) as http:
+                    return [(await http.get(url)).status_code for _ in range(3)]
+
+            statuses = asyncio.run(main())
+    assert statuses == [200, 200, 200]
+    api_calls = [(status, proof) for status, proof in seen if proof is not None][1:]  # not /token
+    assert [status for status, _ in api_calls] == [401, 200, 200, 200]
+    nonces = [
+        jwt.decode(proof, options={"verify_signature": False}).get("nonce")
+        for _, proof in api_calls
+        if proof is not None
+    ]
+    assert nonces[0] is None
+    assert nonces[1] == nonces[2] == nonces[3] is not None
