@@ -176,9 +176,13 @@ class BearerProtector(Generic[P]):
         self._proofs: ProofVerifier | None = None
         self._replay: ReplayStore | None = None
         self._replay_ttl = 0.0
+        self._replay_key: Callable[[DPoPProof], str] = _no_replay_key
         if settings.dpop_offered:
+            from scopegate.replay import replay_key
+
             self._proofs, self._replay = _dpop_parts(settings, verifier)
             self._replay_ttl = self._proofs.replay_ttl()
+            self._replay_key = replay_key
 
     def render(self, error: BearerError, token: AccessToken | None = None) -> ErrorResponse:
         """The response that rejects a request with ``error``.
@@ -296,16 +300,12 @@ class BearerProtector(Generic[P]):
         return self._publish_for(access, cache_key, query_tokens, proof)
 
     def _replay_first_use(self, proof: DPoPProof) -> bool:
-        from scopegate.replay import replay_key
-
         assert self._replay is not None  # a proof is only checked with a store
-        return self._replay.first_use(replay_key(proof), self._replay_ttl)
+        return self._replay.first_use(self._replay_key(proof), self._replay_ttl)
 
     async def _replay_first_use_async(self, proof: DPoPProof) -> bool:
-        from scopegate.replay import replay_key
-
         assert self._replay is not None  # a proof is only checked with a store
-        return await self._replay.first_use_async(replay_key(proof), self._replay_ttl)
+        return await self._replay.first_use_async(self._replay_key(proof), self._replay_ttl)
 
     @staticmethod
     def _first_use(first: bool) -> None:
@@ -426,6 +426,10 @@ class BearerProtector(Generic[P]):
 
 def _never(header: Hashable) -> None:
     return None
+
+
+def _no_replay_key(proof: DPoPProof) -> str:  # pragma: no cover - DPoP off: never called
+    raise RuntimeError("DPoP is disabled")
 
 
 def _log_rejection(error: BearerError) -> None:
