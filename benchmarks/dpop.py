@@ -175,7 +175,7 @@ class _Apps:
     def _new_store(self, middleware: Any) -> None:
         from scopegate.replay import MemoryReplayStore
 
-        middleware.protector._replay = MemoryReplayStore()
+        middleware.protector._dpop.store = MemoryReplayStore()
 
     def asgi_bearer(self) -> Batch:
         template = asgi_scope(f"Bearer {self.bearer}")

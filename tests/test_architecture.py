@@ -41,6 +41,7 @@ LAYERS = {
     "cache": 3,
     "replay": 3,
     "verifier": 4,
+    "dpop_policy": 4,
     "guards": 4,
     "jwks": 4,
     "protector": 5,

@@ -51,7 +51,7 @@ def test_accepted(
         pytest.param(
             ["DPoP a b"],
             [],
-            "The DPoP access token has characters outside b64token",
+            "The DPoP access token has characters outside token68",
             "DPoP",
             id="space-inside",
         ),

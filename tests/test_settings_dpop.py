@@ -275,3 +275,16 @@ def test_without_cryptography(mode: str | None, printed: str) -> None:
         "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
     )
     assert run_python(script) == printed
+
+
+def test_a_core_install_serves_bearer_tokens_without_loading_dpop() -> None:
+    """No cryptography: the default protector works and never imports the DPoP modules."""
+    script = (
+        "import sys\nsys.modules['cryptography'] = None\n"
+        "from scopegate import Settings\nfrom scopegate.wsgi import BearerAuthMiddleware\n"
+        f"s = Settings(_env_file=None, signing_secret={SECRET!r}, identifier='a')\n"
+        "m = BearerAuthMiddleware(lambda e, r: [], s)\n"
+        "print(m.protector.dpop_mode, sorted(n for n in sys.modules if n in "
+        "{'scopegate.dpop', 'scopegate.dpop_policy', 'scopegate.replay', 'scopegate.nonce'}))\n"
+    )
+    assert run_python(script) == "disabled []"

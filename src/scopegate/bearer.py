@@ -69,11 +69,13 @@ def _parse_authorization(value: str, max_length: int, dpop: bool) -> Credentials
         return None  # another scheme (Basic, Digest, ...) is "no credentials"
     name = _SCHEMES[folded]
     token = rest.lstrip(" ")
-    noun = "bearer token" if name == BEARER else "DPoP access token"
+    noun, grammar = (
+        ("bearer token", "b64token") if name == BEARER else ("DPoP access token", "token68")
+    )
     if not sep or not token:
         raise _refuse(f"The {noun} is empty", name)
     if not B64TOKEN.match(token):
-        raise _refuse(f"The {noun} has characters outside b64token", name)
+        raise _refuse(f"The {noun} has characters outside {grammar}", name)
     return Credentials(name, token)
 
 

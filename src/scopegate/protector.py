@@ -29,24 +29,22 @@ from scopegate.challenge import challenge_for
 from scopegate.errors import (
     BearerError,
     ConfigurationError,
-    DPoPFailure,
     ErrorRenderer,
     ErrorResponse,
-    InvalidDPoPProofError,
     InvalidTokenError,
     MissingTokenError,
     TokenFailure,
 )
 from scopegate.keysource import KeyRefreshNeeded, KeySource
-from scopegate.request_url import RequestTarget, request_url
+from scopegate.request_url import RequestTarget
 from scopegate.scopes import ScopeRequirement
-from scopegate.settings import Settings, env_name
+from scopegate.settings import Settings
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
 
 if TYPE_CHECKING:
-    from scopegate.dpop import DPoPProof, ProofVerifier
-    from scopegate.replay import ReplayStore
+    from scopegate.dpop import DPoPProof
+    from scopegate.dpop_policy import DPoPPolicy
 
 __all__ = [
     "QUERY_PARAMETER",
@@ -173,12 +171,13 @@ class BearerProtector(Generic[P]):
         self.dpop_mode = settings.dpop
         self.dpop_algorithms = tuple(settings.dpop_algorithms)
         self.public_base_url = settings.public_base_url
-        self._proofs: ProofVerifier | None = None
-        self._replay: ReplayStore | None = None
-        self._replay_ttl = 0.0
+        self._dpop: DPoPPolicy | None = None
         if settings.dpop_offered:
-            self._proofs, self._replay = _dpop_parts(settings, verifier)
-            self._replay_ttl = self._proofs.replay_ttl()
+            # Imported here: checking proofs needs cryptography, which a core install
+            # (HS256 only, dpop resolved to disabled) does not load.
+            from scopegate.dpop_policy import DPoPPolicy
+
+            self._dpop = DPoPPolicy(settings, verifier.clock)
 
     def render(self, error: BearerError, token: AccessToken | None = None) -> ErrorResponse:
         """The response that rejects a request with ``error``.
@@ -256,7 +255,7 @@ class BearerProtector(Generic[P]):
             signal.source.refresh_sync()
             access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
         if proof is not None:
-            self._first_use(self._replay_first_use(proof))
+            self._spend(proof)
         keys = self._keys
         if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
             # One background thread at a time, whatever the number of requests that noticed.
@@ -287,7 +286,7 @@ class BearerProtector(Generic[P]):
             await signal.source.refresh_async()
             access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
         if proof is not None:
-            self._first_use(await self._replay_first_use_async(proof))
+            await self._spend_async(proof)
         keys = self._keys
         if keys is not None and keys.refresh_due():
             task = asyncio.get_running_loop().create_task(keys.refresh_async())
@@ -295,26 +294,23 @@ class BearerProtector(Generic[P]):
             task.add_done_callback(self._background.discard)
         return self._publish_for(access, cache_key, query_tokens, proof)
 
-    def _replay_first_use(self, proof: DPoPProof) -> bool:
-        from scopegate.replay import replay_key
-
-        assert self._replay is not None  # a proof is only checked with a store
-        return self._replay.first_use(replay_key(proof), self._replay_ttl)
-
-    async def _replay_first_use_async(self, proof: DPoPProof) -> bool:
-        from scopegate.replay import replay_key
-
-        assert self._replay is not None  # a proof is only checked with a store
-        return await self._replay.first_use_async(replay_key(proof), self._replay_ttl)
-
-    @staticmethod
-    def _first_use(first: bool) -> None:
-        """RFC 9449 §11.1: a proof's ``jti`` is accepted once within its window."""
-        if not first:
-            error = InvalidDPoPProofError(DPoPFailure.REPLAYED)
+    def _spend(self, proof: DPoPProof) -> None:
+        assert self._dpop is not None  # a proof is only checked with DPoP on
+        try:
+            self._dpop.spend(proof)
+        except BearerError as error:
             error.scheme = DPOP
             _log_rejection(error)
-            raise error
+            raise
+
+    async def _spend_async(self, proof: DPoPProof) -> None:
+        assert self._dpop is not None  # a proof is only checked with DPoP on
+        try:
+            await self._dpop.spend_async(proof)
+        except BearerError as error:
+            error.scheme = DPOP
+            _log_rejection(error)
+            raise
 
     async def prefetch(self) -> None:
         """Fetch the signing keys ahead of the first request (ASGI lifespan startup).
@@ -374,7 +370,7 @@ class BearerProtector(Generic[P]):
                 authorization,
                 query_tokens,
                 max_length=self._max_header,
-                dpop=self._proofs is not None,
+                dpop=self._dpop is not None,
             )
             if credentials is None:
                 if self.auth_required:
@@ -403,25 +399,11 @@ class BearerProtector(Generic[P]):
         self, token: str, dpop: Sequence[str], target: Target | None, retried: bool
     ) -> tuple[AccessToken, DPoPProof]:
         """RFC 9449 §4.3 and §7.1: one proof, a bound token, the proof for this request and key."""
-        proofs = self._proofs
-        assert proofs is not None  # the DPoP scheme is only parsed when proofs are checked
-        proof_value = single_proof(dpop)
+        policy = self._dpop
+        assert policy is not None  # the DPoP scheme is only parsed when proofs are checked
+        proof = single_proof(dpop)
         access = self._verify_token(token, retried, bound=True)
-        if access.confirmation is None:
-            raise InvalidTokenError(TokenFailure.NOT_BOUND)
-        if target is None:  # an adapter that cannot say what the request was
-            raise InvalidDPoPProofError(DPoPFailure.URI)
-        request = target()
-        proof = proofs.verify(
-            proof_value,
-            method=request.method,
-            url=request_url(request, self.public_base_url),
-            access_token=token,
-        )
-        if proof.jkt != access.confirmation:
-            # RFC 9449 §7.1 (Figure 14): a key that is not the token's is a token error.
-            raise InvalidTokenError(TokenFailure.DPOP_BINDING)
-        return access, proof
+        return access, policy.check(token, access, proof, target)
 
 
 def _never(header: Hashable) -> None:
@@ -433,43 +415,6 @@ def _log_rejection(error: BearerError) -> None:
         failure = getattr(error, "failure", None)
         reason = failure.name if failure is not None else error.description
         logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
-
-
-def _dpop_parts(settings: Settings, verifier: TokenVerifier) -> tuple[ProofVerifier, ReplayStore]:
-    """The proof verifier and replay store of the DPoP settings.
-
-    Imported here: checking proofs needs cryptography, which a core install
-    (HS256 only, ``dpop`` resolved to ``disabled``) does not load.
-
-    Raises:
-        ConfigurationError: an unusable replay store (MissingExtraError: redis-py missing).
-    """
-    from scopegate.dpop import ProofVerifier
-    from scopegate.nonce import NonceSource
-    from scopegate.replay import replay_store
-
-    nonces = None
-    if settings.dpop_nonce:
-        secret = settings.dpop_nonce_secret
-        nonces = NonceSource(
-            secret=None if secret is None else secret.get_secret_value().encode(),
-            clock=verifier.clock,
-        )
-    proofs = ProofVerifier(
-        algorithms=settings.dpop_algorithms,
-        max_age=settings.dpop_max_age,
-        leeway=settings.leeway,
-        clock=verifier.clock,
-        nonces=nonces,
-    )
-    try:
-        store = replay_store(settings.dpop_replay_store)
-    except ValueError:
-        raise ConfigurationError(
-            "Invalid scopegate settings:\n  dpop_replay_store "
-            f"({env_name('dpop_replay_store')}): is not a replay store URL"
-        ) from None
-    return proofs, store
 
 
 def enforce_scopes(token: AccessToken | None, requirement: ScopeRequirement) -> AccessToken:
