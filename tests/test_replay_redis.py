@@ -233,19 +233,29 @@ def test_a_wrong_password_is_503_and_not_shown(
         assert good.first_use("jti", 60) is False
 
 
-def test_a_server_that_goes_away_and_comes_back(make_store: Stores) -> None:
-    with redis_server(password=SECRET) as server:
+def test_a_server_that_goes_away_and_comes_back(
+    make_store: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    with redis_server(password=SECRET) as server, caplog.at_level(logging.WARNING, "scopegate"):
         store = make_store(server.url, timeout=0.5)
         assert store.first_use("before", 60) is True
         server.stop()
-        with pytest.raises(ReplayStoreUnavailableError):
-            store.first_use("during", 60)
+        for _ in range(3):
+            with pytest.raises(ReplayStoreUnavailableError):
+                store.first_use("during", 60)
         with pytest.raises(ReplayStoreUnavailableError):
             run(store.first_use_async("during", 60), store)
         server.start()
         assert store.first_use("after", 60) is True
         assert store.first_use("after", 60) is False
         assert run(store.first_use_async("after-async", 60), store) is True
+    url = f"redis://127.0.0.1:{server.port}/0"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"scopegate: the DPoP replay store {url} cannot be reached (ConnectionError); "
+        "DPoP requests get 503 until it answers",
+        f"scopegate: the DPoP replay store {url} answers again",
+    ]
+    assert SECRET not in caplog.text
 
 
 def test_a_bad_url_names_no_password(make_store: Stores) -> None:

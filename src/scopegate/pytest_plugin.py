@@ -22,10 +22,11 @@ it only defines fixtures, so nothing happens unless a test asks for one:
 ``bearer``
     :func:`~scopegate.testing.bearer`: a token as an ``Authorization`` header dict.
 
-Example:
-    >>> def test_private_scoped(client, mint_token, bearer):
-    ...     token = mint_token(scopes=["sample-scope"])
-    ...     assert client.get("/api/private-scoped", headers=bearer(token)).status_code == 200
+Example::
+
+    def test_private_scoped(client, mint_token, bearer):
+        token = mint_token(scopes=["sample-scope"])
+        assert client.get("/api/private-scoped", headers=bearer(token)).status_code == 200
 """
 
 from __future__ import annotations

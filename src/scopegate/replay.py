@@ -177,6 +177,7 @@ class RedisReplayStore:
         self.prefix = prefix
         self.timeout = timeout
         self._raw_url = url
+        self._down = False
         self._options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
@@ -196,13 +197,23 @@ class RedisReplayStore:
 
     def _unavailable(self, exc: Exception) -> ReplayStoreUnavailableError:
         # Only the class of the error and the redacted URL: redis-py's messages may
-        # quote connection details, so the exception is not chained either.
-        logger.warning(
-            "scopegate: the DPoP replay store %s cannot be reached (%s)",
-            self.url,
-            type(exc).__name__,
-        )
+        # quote connection details, so the exception is not chained either. Logged
+        # once per outage, not once per request.
+        if not self._down:
+            self._down = True
+            logger.warning(
+                "scopegate: the DPoP replay store %s cannot be reached (%s); "
+                "DPoP requests get 503 until it answers",
+                self.url,
+                type(exc).__name__,
+            )
         return ReplayStoreUnavailableError(retry_after=1)
+
+    def _answered(self, answer: Any) -> bool:
+        if self._down:
+            self._down = False
+            logger.warning("scopegate: the DPoP replay store %s answers again", self.url)
+        return answer is True
 
     def first_use(self, key: str, ttl: float) -> bool:
         """True the first time ``key`` is seen within ``ttl`` seconds, on any worker."""
@@ -210,7 +221,7 @@ class RedisReplayStore:
             answer = self._client.set(self.prefix + key, b"1", nx=True, px=_ttl_ms(ttl))
         except (self._redis.RedisError, OSError) as exc:
             raise self._unavailable(exc) from None
-        return answer is True
+        return self._answered(answer)
 
     def _async_client(self) -> redis.asyncio.Redis:
         loop = asyncio.get_running_loop()
@@ -228,7 +239,7 @@ class RedisReplayStore:
             )
         except (self._redis.RedisError, OSError) as exc:
             raise self._unavailable(exc) from None
-        return answer is True
+        return self._answered(answer)
 
     def close(self) -> None:
         """Close the sync client's connections (reopened on next use)."""

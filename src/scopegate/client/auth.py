@@ -29,6 +29,7 @@ import anyio
 import httpx
 
 from scopegate.client.errors import TokenRequestError
+from scopegate.scopes import parse_scopes
 
 __all__ = ["DEFAULT_LEEWAY", "ClientCredentialsAuth"]
 
@@ -48,9 +49,7 @@ class _Token:
 def _scope(scope: str | Iterable[str] | None) -> str | None:
     if scope is None:
         return None
-    items = [scope] if isinstance(scope, str) else list(scope)
-    names = dict.fromkeys(name for item in items for name in item.split())
-    return " ".join(names) or None
+    return " ".join(parse_scopes(scope)) or None
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -88,13 +87,14 @@ class ClientCredentialsAuth(httpx.Auth):
             (``invalid_client``, ``access_denied``, ``invalid_scope``...) or its
             answer is not a bearer token response.
 
-    Example:
-        >>> auth = ClientCredentialsAuth(
-        ...     "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
-        ...     audience="https://my-api-urn", scope="sample-scope",
-        ... )
-        >>> with httpx.Client(auth=auth) as http:
-        ...     http.get("https://api.example.com/api/private-scoped")
+    Example::
+
+        auth = ClientCredentialsAuth(
+            "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
+            audience="https://my-api-urn", scope="sample-scope",
+        )
+        with httpx.Client(auth=auth) as http:
+            http.get("https://api.example.com/api/private-scoped")
     """
 
     def __init__(

@@ -23,6 +23,7 @@ import httpx
 import jwt
 
 from scopegate.challenge import challenge_for
+from scopegate.claimset import client_subject
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from scopegate.client.management import JSONObject
 from scopegate.demo.transcript import Exchange, Transcript, abbreviate
@@ -241,7 +242,7 @@ def call_with_expired_token(ctx: DemoContext) -> None:
     token = mint_token(
         settings,
         scopes=[SAMPLE_SCOPE],
-        subject=f"{client['client_id']}@clients",
+        subject=client_subject(client["client_id"]),
         now=issued,
         expires_in=3600,
     )

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 from scopegate.authserver.errors import bad_request, safe_text
 from scopegate.authserver.storage.records import ScopeDefinition
-from scopegate.errors import SCOPE_TOKEN
+from scopegate.scopes import is_scope_token
 from scopegate.settings import MIN_SECRET_BYTES
 
 __all__ = [
@@ -71,7 +71,7 @@ def _name(value: str) -> str:
 
 
 def _scope_token(value: str) -> str:
-    if not SCOPE_TOKEN.match(value):
+    if not is_scope_token(value):
         raise ValueError(
             "must be a scope token (printable ASCII; no spaces, quotes or backslashes)"
         )
