@@ -25,7 +25,6 @@ from conformance.model import DPOP_OFFER
 from conftest import IDENTIFIER, ISSUER, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
-MINT_TOKEN = ROOT / "examples" / "fastapi_app" / "mint_token.py"
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -157,9 +156,9 @@ def example_env() -> dict[str, str]:
 
 
 def example_token(*args: str) -> str:
-    """A token from the README's ``examples/fastapi_app/mint_token.py``, with ``example_env()``."""
+    """A token from the README's ``scopegate token``, with ``example_env()``."""
     result = subprocess.run(
-        [sys.executable, str(MINT_TOKEN), *args],
+        [sys.executable, "-m", "scopegate", "token", *args],
         cwd=ROOT,
         env=example_env(),
         stdin=subprocess.DEVNULL,

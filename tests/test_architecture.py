@@ -1,6 +1,6 @@
 """Architecture: layers point one way, the core needs no web framework, the public API is tidy.
 
-STYLE.md point 1: errors <- bearer <- token/scopes <- settings/claims <- verifier
+ARCHITECTURE.md, "Layers": errors <- bearer <- token/scopes <- settings/claims <- verifier
 <- protector <- adapters (asgi, starlette, fastapi, wsgi, flask).
 """
 
@@ -38,6 +38,7 @@ LAYERS = {
     "settings": 3,
     "settings_dpop": 2,
     "claims": 3,
+    "claimset": 3,
     "cache": 3,
     "replay": 3,
     "verifier": 4,
@@ -278,7 +279,7 @@ def test_client_needs_no_web_framework() -> None:
     assert loaded == "[]"
 
 
-# The local authorization server's parts (STYLE.md point 14): its errors and
+# The local authorization server's parts (ARCHITECTURE.md, "The applications"): its errors and
 # credentials below storage, storage below the HTTP surface, and the process
 # (bootstrap, TLS, the app's wiring, serving) on top. Within a part, anything goes.
 AUTHSERVER = PACKAGE / "authserver"

@@ -119,16 +119,16 @@ def test_swagger_ui_is_public(client: httpx.Client) -> None:
     assert "SwaggerUIBundle" in response.text
 
 
-def test_token_from_mint_token_script(client: httpx.Client) -> None:
+def test_token_from_scopegate_token(client: httpx.Client) -> None:
     token = example_token("--scope", "sample-scope")
     response = client.get("/api/private-scoped", headers=bearer(token))
     assert response.status_code == 200, response.text
     private = client.get("/api/private", headers=bearer(token)).json()
-    assert private["subject"] == "example-client@clients"
+    assert private["subject"] == "scopegate-cli@clients"
     assert private["scopes"] == ["sample-scope"]
 
 
-def test_mint_token_without_scope_is_refused_the_scoped_route(client: httpx.Client) -> None:
+def test_scopegate_token_without_scope_is_refused_the_scoped_route(client: httpx.Client) -> None:
     response = client.get("/api/private-scoped", headers=bearer(example_token()))
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == INSUFFICIENT_SCOPE

@@ -131,12 +131,12 @@ def test_two_authorization_headers_are_400(client: httpx.Client) -> None:
     )
 
 
-def test_token_from_mint_token_script(client: httpx.Client) -> None:
+def test_token_from_scopegate_token(client: httpx.Client) -> None:
     token = example_token("--scope", "sample-scope")
     response = client.get("/api/private-scoped", headers=bearer(token))
     assert response.status_code == 200, response.text
     private = client.get("/api/private", headers=bearer(token)).json()
-    assert private["subject"] == "example-client@clients"
+    assert private["subject"] == "scopegate-cli@clients"
     assert private["scopes"] == ["sample-scope"]
     unscoped = client.get("/api/private-scoped", headers=bearer(example_token()))
     assert unscoped.status_code == 403

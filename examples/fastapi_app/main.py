@@ -8,10 +8,10 @@ Run it with either of::
     python examples/fastapi_app/main.py
     python -m uvicorn --app-dir examples/fastapi_app main:app
 
-then call it with a token from ``mint_token.py`` (or from your authorization
+then call it with a token from ``scopegate token`` (or from your authorization
 server's client-credentials grant)::
 
-    curl -H "Authorization: Bearer $(python examples/fastapi_app/mint_token.py)" \\
+    curl -H "Authorization: Bearer $(scopegate --env-file examples/fastapi_app/.env token)" \\
         http://127.0.0.1:8000/api/private
 """
 

@@ -8,8 +8,7 @@ Run it under a real WSGI server from the repository root::
     gunicorn --chdir examples/flask_app --bind 127.0.0.1:8001 app:app
 
 (or ``python examples/flask_app/app.py`` for Flask's development server), then
-call it with a token from ``examples/fastapi_app/mint_token.py``, signed with
-the same settings::
+call it with a token from ``scopegate token``, signed with the same settings::
 
     curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8001/api/private
 """

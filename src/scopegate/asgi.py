@@ -61,7 +61,8 @@ class TokenCredentials(AuthCredentials):
 
 
 class TokenUser(BaseUser):
-    """``request.user`` for a verified token; its identity is the ``sub`` claim."""
+    """``request.user`` for a verified token; its identity is :attr:`AccessToken.identity`
+    (``sub``, else the client id; ``""`` when the token names neither)."""
 
     def __init__(self, token: AccessToken) -> None:
         self.token = token
@@ -72,7 +73,7 @@ class TokenUser(BaseUser):
 
     @property
     def identity(self) -> str:
-        return self.token.subject or self.token.client_id or ""
+        return self.token.identity or ""
 
     @property
     def display_name(self) -> str:
@@ -155,6 +156,8 @@ def _may_have_query_token(protector: BearerProtector[Any], scope: Scope) -> bool
     return protector.allow_query_token and b"access_token" in scope.get("query_string", b"")
 
 
+# Same constructor and options as wsgi.BearerAuthMiddleware, on purpose: one option set for
+# every adapter, passed straight to BearerProtector (duplicates lists the pair).
 class BearerAuthMiddleware:
     """Reject requests without a valid bearer token; publish the token of the others.
 
@@ -167,9 +170,10 @@ class BearerAuthMiddleware:
         **options: any :class:`Settings` field (``public_paths``, ``auth_required``,
             ``allow_query_token``, ...), winning over ``settings`` and the environment.
 
-    Example:
-        >>> app = FastAPI()
-        >>> app.add_middleware(BearerAuthMiddleware, public_paths=["/health", "/docs"])
+    Example::
+
+        app = FastAPI()
+        app.add_middleware(BearerAuthMiddleware, public_paths=["/health", "/docs"])
     """
 
     def __init__(

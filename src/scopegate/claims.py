@@ -120,8 +120,8 @@ def _timestamp(claims: Mapping[str, Any], name: str) -> float | None:
     return value
 
 
-def check_times(claims: Mapping[str, Any], now: float, leeway: float) -> float:
-    """Check ``exp`` (required), ``nbf`` and ``iat``; return ``exp``."""
+def check_times(claims: Mapping[str, Any], now: float, leeway: float) -> tuple[float, float | None]:
+    """Check ``exp`` (required), ``nbf`` and ``iat``; return ``(exp, iat)``, iat None if absent."""
     exp = _timestamp(claims, "exp")
     if exp is None:
         raise _fail(TokenFailure.MISSING_CLAIM, "required", "exp")
@@ -133,7 +133,7 @@ def check_times(claims: Mapping[str, Any], now: float, leeway: float) -> float:
         raise _fail(TokenFailure.NOT_YET_VALID, "nbf", "nbf", leeway, nbf)
     if iat is not None and iat > now + leeway:
         raise _fail(TokenFailure.NOT_YET_VALID, "iat", "iat", leeway, iat)
-    return exp
+    return exp, iat
 
 
 def _optional_str(claims: Mapping[str, Any], name: str) -> str | None:
@@ -229,7 +229,7 @@ def _scopes(claims: Mapping[str, Any], scope_claims: Sequence[str]) -> frozenset
 def build_access_token(claims: dict[str, Any], settings: Settings, now: float) -> AccessToken:
     """Apply every claim rule to a verified payload and build the :class:`AccessToken`."""
     _check_required(claims, settings)
-    exp = check_times(claims, now, settings.leeway)
+    exp, iat = check_times(claims, now, settings.leeway)
     audience = _audience(claims, settings.identifier)
     strings = {name: _optional_str(claims, name) for name in _STRING_CLAIMS}
     issuer = strings["iss"]
@@ -238,7 +238,6 @@ def build_access_token(claims: dict[str, Any], settings: Settings, now: float) -
     confirmation = _confirmation(claims)
     scopes = _scopes(claims, settings.scope_claims)
     _check_values(claims, settings.claim_values)
-    iat = _timestamp(claims, "iat")
     return AccessToken(
         claims=MappingProxyType(claims),
         subject=strings["sub"],

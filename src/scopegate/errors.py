@@ -54,13 +54,22 @@ __all__ = [
     "TokenFailure",
     "UnavailableError",
     "UseDPoPNonceError",
+    "is_safe_realm",
     "status_line",
 ]
 
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 _DESCRIPTION_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
-# RFC 6750 §3 / RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
+# The realm is rendered inside a quoted-string (RFC 7235 §2.2, RFC 9110 §5.6.4): keep
+# to the characters that need no escaping (no '"', no '\\', no control characters),
+# in words separated by single spaces, so the header never needs a quoted-pair.
+_REALM = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*\Z")
+
+
+def is_safe_realm(value: str) -> bool:
+    """True when ``value`` can stand in ``realm="..."`` as it is: printable ASCII
+    without quotes or backslashes, words separated by single spaces."""
+    return _REALM.match(value) is not None
 
 
 def status_line(status: int) -> str:

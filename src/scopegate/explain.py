@@ -153,9 +153,10 @@ def explain(
         now: the time to check against (seconds since the epoch); the current time when None.
         validators: the application's verifier-level checks, as given to :class:`TokenVerifier`.
 
-    Example:
-        >>> explain(token, Settings()).reason
-        "audience: expected 'https://my-api-urn', got 'https://another-api'"
+    Example::
+
+        explain(token, Settings()).reason
+        # "audience: expected 'https://my-api-urn', got 'https://another-api'"
     """
     current = time.time() if now is None else now
     verifier = TokenVerifier(

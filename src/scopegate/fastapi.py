@@ -17,12 +17,10 @@ reads its result and raises the error the middleware renders.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
-import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, overload
 
 try:
     from fastapi import Depends, Security
@@ -38,6 +36,9 @@ from scopegate.protector import enforce_scopes
 from scopegate.scopes import ScopeRequirement
 from scopegate.token import AccessToken
 
+if TYPE_CHECKING:  # typing.Self is Python 3.11+
+    from typing_extensions import Self
+
 __all__ = [
     "BearerScheme",
     "CurrentToken",
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_TokenCheckFunction = Callable[[AccessToken | None], AccessToken]
 _TOKEN_PARAMETER = "_scopegate_token"  # noqa: S105 - a parameter name
 
 
@@ -104,17 +106,52 @@ async def current_token(request: HTTPConnection) -> AccessToken | None:
 CurrentToken = Annotated[AccessToken | None, Depends(current_token)]
 
 
-class ScopeDependency:
+async def _check_scopes(
+    requirement: ScopeRequirement, *, request: HTTPConnection, _scheme: None = None
+) -> AccessToken:
+    return enforce_scopes(token_from_scope(request.scope), requirement)
+
+
+async def _check_token(
+    check: _TokenCheckFunction, *, request: HTTPConnection, _scheme: None = None
+) -> AccessToken:
+    return check(token_from_scope(request.scope))
+
+
+class ScopeDependency(functools.partial[Awaitable[AccessToken]]):
     """A scope requirement usable as a FastAPI dependency and as a route decorator.
 
     Build it with :func:`require_scope` or :func:`require_any_scope`.
+
+    It is a :func:`functools.partial` of an ``async def`` check: FastAPI,
+    Starlette and :func:`inspect.iscoroutinefunction` see through a partial to
+    the coroutine function, so FastAPI awaits the check on the event loop (no
+    threadpool hop) with no private coroutine marker. Called with an endpoint
+    instead of FastAPI's keyword arguments, it decorates that endpoint.
     """
 
-    def __init__(self, requirement: ScopeRequirement) -> None:
+    requirement: ScopeRequirement
+    required: tuple[str, ...]
+    any_of: bool
+    _decorator_check: _ScopeCheck
+    __signature__: inspect.Signature
+
+    def __new__(cls, requirement: ScopeRequirement) -> Self:
+        return cls._build(_check_scopes, requirement, requirement, _ScopeCheck(requirement))
+
+    @classmethod
+    def _build(
+        cls,
+        check: Callable[..., Awaitable[AccessToken]],
+        argument: Any,
+        requirement: ScopeRequirement,
+        decorator_check: _ScopeCheck,
+    ) -> Self:
+        self = super().__new__(cls, check, argument)
         self.requirement = requirement
         self.required = requirement.scopes
         self.any_of = requirement.any_of
-        self._decorator_check = _ScopeCheck(requirement)
+        self._decorator_check = decorator_check
         # OpenAPI requirements are conjunctive, so "any of" lists no scope rather than a wrong set.
         documented = [] if requirement.any_of else list(requirement.scopes)
         self.__signature__ = inspect.Signature(
@@ -130,6 +167,7 @@ class ScopeDependency:
             ],
             return_annotation=AccessToken,
         )
+        return self
 
     @overload
     def __call__(self, endpoint: F, /) -> F: ...
@@ -140,10 +178,7 @@ class ScopeDependency:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args:
             return self._decorate(args[0])
-        return self._check(kwargs["request"])
-
-    async def _check(self, request: HTTPConnection) -> AccessToken:
-        return enforce_scopes(token_from_scope(request.scope), self.requirement)
+        return super().__call__(**kwargs)
 
     def _decorate(self, endpoint: F) -> F:
         signature = inspect.signature(endpoint)
@@ -185,16 +220,6 @@ class ScopeDependency:
         return f"{kind}({' '.join(self.required)!r})"
 
 
-# FastAPI awaits a dependency only if it looks like a coroutine function, but the
-# decorator style needs __call__ to return the wrapped endpoint synchronously. So
-# __call__ is a plain function that returns an awaitable when FastAPI calls it, and
-# is marked as a coroutine function the way FastAPI recognises (no threadpool hop).
-if sys.version_info >= (3, 12):  # pragma: no cover - version dependent
-    inspect.markcoroutinefunction(ScopeDependency.__call__)
-else:  # pragma: no cover - version dependent
-    ScopeDependency.__call__._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
-
-
 def require_scope(*scopes: str) -> ScopeDependency:
     """Require every one of ``scopes``: 401 without a token, 403 ``insufficient_scope`` otherwise.
 
@@ -208,9 +233,6 @@ def require_scope(*scopes: str) -> ScopeDependency:
 def require_any_scope(*scopes: str) -> ScopeDependency:
     """Require at least one of ``scopes``; otherwise like :func:`require_scope`."""
     return ScopeDependency(ScopeRequirement.of(scopes, any_of=True))
-
-
-_TokenCheckFunction = Callable[[AccessToken | None], AccessToken]
 
 
 class _TokenCheck(_ScopeCheck):
@@ -232,14 +254,12 @@ class TokenCheckDependency(ScopeDependency):
     check fails, like the express peer's ``claimEquals``/``claimCheck``.
     """
 
-    def __init__(self, check: _TokenCheckFunction, label: str) -> None:
-        super().__init__(ScopeRequirement(()))
-        self._token_check = check
-        self._decorator_check = _TokenCheck(check)
-        self._label = label
+    _label: str
 
-    async def _check(self, request: HTTPConnection) -> AccessToken:
-        return self._token_check(token_from_scope(request.scope))
+    def __new__(cls, check: _TokenCheckFunction, label: str) -> Self:
+        self = cls._build(_check_token, check, ScopeRequirement(()), _TokenCheck(check))
+        self._label = label
+        return self
 
     def __repr__(self) -> str:
         return self._label

@@ -24,12 +24,7 @@ from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
-from scopegate.wsgi import (
-    ENVIRON_PROTECTOR,
-    ENVIRON_TOKEN,
-    authenticate_environ,
-    token_from_environ,
-)
+from scopegate.wsgi import ENVIRON_PROTECTOR, ENVIRON_TOKEN, publish_environ, token_from_environ
 
 __all__ = [
     "ScopeGate",
@@ -104,14 +99,17 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
     Works on sync and async views, Blueprint views and ``MethodView`` methods
     (or in ``MethodView.decorators``).
 
-    Example:
-        >>> @app.get("/api/private-scoped")
-        ... @require_scope("sample-scope")
-        ... def private_scoped(): ...
+    Example::
+
+        @app.get("/api/private-scoped")
+        @require_scope("sample-scope")
+        def private_scoped(): ...
     """
     return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
 
+# The same guards as scopegate.starlette, on purpose: each adapter lifts the core's
+# enforce_* into its framework's decorator; the rule stays in protector and guards.
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate a view so it needs at least one of ``scopes``."""
     return _guard(
@@ -147,10 +145,11 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
     401 without a token; 401 ``invalid_token`` when the claim is missing or not
     accepted (:func:`scopegate.guards.enforce_claim`).
 
-    Example:
-        >>> @app.get("/api/machines")
-        ... @require_claim("gty", "client-credentials")
-        ... def machines(): ...
+    Example::
+
+        @app.get("/api/machines")
+        @require_claim("gty", "client-credentials")
+        def machines(): ...
     """
     accepted = tuple(values)
     return _guard(lambda token: enforce_claim(token, name, accepted))
@@ -194,9 +193,10 @@ class ScopeGate:
         error_renderer: turns a rejection into the response sent.
         **options: any :class:`Settings` field, winning over every other source.
 
-    Example:
-        >>> scopegate = ScopeGate(public_paths=["/health"])
-        >>> scopegate.init_app(app)  # or ScopeGate(app)
+    Example::
+
+        scopegate = ScopeGate(public_paths=["/health"])
+        scopegate.init_app(app)  # or ScopeGate(app)
     """
 
     def __init__(
@@ -246,14 +246,8 @@ def _publish(token: AccessToken | None) -> AccessToken | None:
 
 def _authenticate() -> Response | None:
     protector: BearerProtector[AccessToken | None] = current_app.extensions[EXTENSION]
-    environ = request.environ
-    environ[ENVIRON_PROTECTOR] = protector
-    try:
-        environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
-    except BearerError as error:
-        environ[ENVIRON_TOKEN] = None
-        return error_response(error, protector)
-    return None
+    error = publish_environ(protector, request.environ)
+    return None if error is None else error_response(error, protector)
 
 
 def _handle_error(error: BearerError) -> Response:

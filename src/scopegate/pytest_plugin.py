@@ -26,10 +26,11 @@ it only defines fixtures, so nothing happens unless a test asks for one:
     ``mint_token(dpop_key=...)`` and :func:`~scopegate.testing.dpop_proof`
     (needs httpx, as ``scopegate.client`` does: ``pip install 'scopegate[client]'``).
 
-Example:
-    >>> def test_private_scoped(client, mint_token, bearer):
-    ...     token = mint_token(scopes=["sample-scope"])
-    ...     assert client.get("/api/private-scoped", headers=bearer(token)).status_code == 200
+Example::
+
+    def test_private_scoped(client, mint_token, bearer):
+        token = mint_token(scopes=["sample-scope"])
+        assert client.get("/api/private-scoped", headers=bearer(token)).status_code == 200
 """
 
 from __future__ import annotations

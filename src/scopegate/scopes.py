@@ -7,38 +7,52 @@ and case-sensitive: ``readonly`` never grants ``read``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scopegate.errors import SCOPE_TOKEN, InsufficientScopeError
+from scopegate.errors import InsufficientScopeError
 
 __all__ = [
+    "SCOPE_TOKEN",
     "ScopeRequirement",
     "check_scopes",
     "granted_scopes",
     "has_all_scopes",
     "has_any_scope",
+    "is_scope_token",
+    "parse_scopes",
     "required_scopes",
 ]
 
+# RFC 6749 §3.3 (and RFC 6750 §3): scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
 
-def required_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
-    """Normalise the scopes a route asks for.
 
-    Each argument may hold several space-delimited scopes (``"read write"`` is
-    two scopes, never a set of characters). Order is kept, duplicates dropped.
+def is_scope_token(value: str) -> bool:
+    """True when ``value`` is one RFC 6749 §3.3 ``scope-token`` (printable ASCII, no space,
+    quote or backslash)."""
+    return SCOPE_TOKEN.match(value) is not None
+
+
+def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
+    """The scopes in a scope string, or in several: the one rule for splitting them.
+
+    RFC 6749 §3.3: scopes are separated by spaces (``%x20``) and nothing else;
+    a tab, a newline or a comma is not a separator but a character no scope may
+    hold, so ``"a\tb"`` is refused, never read as two scopes. Empty parts (two
+    spaces, a leading space) are skipped. A string is one list, never a list of
+    characters; each item of an iterable may hold several scopes. Order is
+    kept, duplicates are dropped; no scope at all is an empty tuple.
 
     Raises:
-        TypeError: an argument is not a string (a list passed as one argument,
-            for instance).
-        ValueError: no scope at all, or a scope with characters outside the
-            RFC 6749 §3.3 ``scope-token`` grammar.
+        TypeError: an item is not a string (a list passed as one item, for instance).
+        ValueError: a scope with characters outside the ``scope-token`` grammar.
     """
-    if isinstance(scopes, str):  # a str is an Iterable[str] of characters: never check those
-        scopes = (scopes,)
+    items = (scopes,) if isinstance(scopes, str) else scopes
     result: dict[str, None] = {}
-    for item in scopes:
+    for item in items:
         if not isinstance(item, str):
             raise TypeError(f"scopes must be strings, got {type(item).__name__}")
         for scope in item.split(" "):
@@ -47,9 +61,20 @@ def required_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
             if not SCOPE_TOKEN.match(scope):
                 raise ValueError(f"{scope!r} is not a valid scope (RFC 6749 section 3.3)")
             result[scope] = None
+    return tuple(result)
+
+
+def required_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
+    """Normalise the scopes a route asks for: :func:`parse_scopes`, and at least one.
+
+    Raises:
+        TypeError: an argument is not a string.
+        ValueError: no scope at all, or a scope :func:`parse_scopes` refuses.
+    """
+    result = parse_scopes(scopes)
     if not result:
         raise ValueError("at least one scope is required")
-    return tuple(result)
+    return result
 
 
 def _scopes_of(value: Any) -> Iterable[str]:
@@ -75,16 +100,14 @@ def granted_scopes(claims: Mapping[str, Any], scope_claims: Sequence[str]) -> fr
     return frozenset(granted)
 
 
-def has_all_scopes(granted: frozenset[str], required: Iterable[str]) -> bool:
-    """True when every required scope was granted (a str is one space-delimited list)."""
-    return granted.issuperset(required_scopes(required) if isinstance(required, str) else required)
+def has_all_scopes(granted: frozenset[str], required: str | Iterable[str]) -> bool:
+    """True when every required scope (read by :func:`parse_scopes`) was granted."""
+    return granted.issuperset(parse_scopes(required))
 
 
-def has_any_scope(granted: frozenset[str], required: Iterable[str]) -> bool:
-    """True when at least one required scope was granted (a str is one space-delimited list)."""
-    return not granted.isdisjoint(
-        required_scopes(required) if isinstance(required, str) else required
-    )
+def has_any_scope(granted: frozenset[str], required: str | Iterable[str]) -> bool:
+    """True when at least one required scope (read by :func:`parse_scopes`) was granted."""
+    return not granted.isdisjoint(parse_scopes(required))
 
 
 @dataclass(frozen=True, slots=True)

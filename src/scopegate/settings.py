@@ -37,7 +37,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from scopegate.errors import SCOPE_TOKEN, ConfigurationError, MissingExtraError
+from scopegate.errors import ConfigurationError, MissingExtraError, is_safe_realm
 from scopegate.settings_dpop import (
     DefaultDPoPMode,
     check_dpop_algorithms,
@@ -60,16 +60,17 @@ __all__ = [
 ]
 
 ENV_PREFIX = "SCOPEGATE_"
-# The secret is shared, so only HMAC algorithms can verify with it.
-HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+# The one HMAC table. RFC 7518 §3.2: a key of the same size as the hash output (256 bits
+# for HS256) or larger. The secret is shared, so only these algorithms verify with it;
+# PyJWT's own table gives each name its hash (scopegate.verifier).
+SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
+HMAC_ALGORITHMS = tuple(SECRET_BYTES_NEEDED)
 # Verified with a public key from jwks_uri, discovery or public_key (scopegate.jwk owns the rules).
 ASYMMETRIC_ALGORITHMS = (
     *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
     *("ES256", "ES384", "ES512", "EdDSA"),
 )
 JWKS_EXTRA = "pip install 'scopegate[jwks]'"
-# RFC 7518 §3.2: a key of the same size as the hash output (256 bits for HS256) or larger.
-SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
 MIN_SECRET_BYTES = SECRET_BYTES_NEEDED["HS256"]
 # "default": what Auth0 issues by default; "rfc9068": RFC 9068 §2 and §4, enforced.
 TOKEN_PROFILES = ("default", "rfc9068")
@@ -155,8 +156,9 @@ def _explicit() -> Iterator[None]:
 class Settings(BaseSettings):
     """The configuration of one protected API.
 
-    Example:
-        >>> Settings(signing_secret="FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5", identifier="https://my-api-urn")
+    Example::
+
+        Settings(signing_secret="FF1prn9UxZotnFEfPVwEJhqqyRmwdSu5", identifier="https://my-api-urn")
     """
 
     model_config = SettingsConfigDict(
@@ -349,8 +351,9 @@ class Settings(BaseSettings):
         What the testing toolkit, the local authorization server and the demo
         use, so nothing on the machine changes their configuration.
 
-        Example:
-            >>> Settings.explicit(signing_secret=secret, identifier="https://my-api-urn")
+        Example::
+
+            Settings.explicit(signing_secret=secret, identifier="https://my-api-urn")
         """
         with _explicit():
             return cls(**values)
@@ -521,7 +524,7 @@ class Settings(BaseSettings):
     @field_validator("realm")
     @classmethod
     def _check_realm(cls, value: str) -> str:
-        if not value or not all(SCOPE_TOKEN.match(part) for part in value.split(" ")):
+        if not is_safe_realm(value):
             raise ValueError('must be printable ASCII without quotes (") or backslashes')
         return value
 
@@ -613,7 +616,9 @@ class Settings(BaseSettings):
 
 
 def _secret_bytes_needed(algorithms: list[str]) -> int:
-    return max((SECRET_BYTES_NEEDED.get(alg, 0) for alg in algorithms), default=0)
+    return max(
+        (SECRET_BYTES_NEEDED[alg] for alg in algorithms if alg in HMAC_ALGORITHMS), default=0
+    )
 
 
 def _describe(exc: ValidationError) -> str:

@@ -52,13 +52,16 @@ def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection
 def require_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs every one of ``scopes`` (401 without a token, else 403).
 
-    Example:
-        >>> @require_scope("read:messages")
-        ... async def messages(request: Request) -> Response: ...
+    Example::
+
+        @require_scope("read:messages")
+        async def messages(request: Request) -> Response: ...
     """
     return _guard(functools.partial(enforce_scopes, requirement=ScopeRequirement.of(scopes)))
 
 
+# The same guards as scopegate.flask, on purpose: each adapter lifts the core's
+# enforce_* into its framework's decorator; the rule stays in protector and guards.
 def require_any_scope(*scopes: str) -> Callable[[F], F]:
     """Decorate an endpoint so it needs at least one of ``scopes``."""
     return _guard(
@@ -95,9 +98,10 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
     401 without a token; 401 ``invalid_token`` when the claim is missing or not
     accepted (:func:`scopegate.guards.enforce_claim`).
 
-    Example:
-        >>> @require_claim("gty", "client-credentials")
-        ... async def machines_only(request: Request) -> Response: ...
+    Example::
+
+        @require_claim("gty", "client-credentials")
+        async def machines_only(request: Request) -> Response: ...
     """
     accepted = tuple(values)
     return _guard(lambda token: enforce_claim(token, name, accepted))

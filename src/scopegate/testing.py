@@ -42,10 +42,11 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import jwt
 
+from scopegate.claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
 from scopegate.errors import ConfigurationError
 from scopegate.settings import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, Settings, split_list
 
@@ -65,9 +66,7 @@ __all__ = [
 
 TEST_IDENTIFIER = "https://api.scopegate.test"
 TEST_ISSUER = "https://auth.scopegate.test/"
-TEST_SUBJECT = "scopegate-test-client@clients"
-# Auth0 names a client-credentials token's subject "<client_id>@clients".
-_CLIENT_SUFFIX = "@clients"
+TEST_SUBJECT = client_subject("scopegate-test-client")
 
 
 class DPoPSigner(Protocol):
@@ -123,12 +122,17 @@ def key_pair(algorithm: str = "RS256") -> KeyPair:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+    from scopegate.jwk import algorithm_object
+
     private: Any
     if algorithm.startswith(("RS", "PS")):
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
     elif algorithm.startswith("ES"):
-        curve = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}.get(algorithm, ec.SECP521R1)
+        # The curve scopegate.jwk verifies the algorithm with (jwk owns that table).
+        curve = cast(ECAlgorithm, algorithm_object(algorithm)).expected_curve
+        if curve is None:  # every ES* algorithm of scopegate.jwk names its curve
+            raise ValueError(f"{algorithm!r} names no curve")
         private = ec.generate_private_key(curve())
         jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
     else:
@@ -161,9 +165,10 @@ def test_settings(**overrides: Any) -> Settings:
     the public halves of their :func:`key_pair` become the static ``public_key``;
     the secret is kept only when an HMAC algorithm is listed too.
 
-    Example:
-        >>> settings = test_settings(scope_claims=["scope", "permissions"])
-        >>> rs256 = test_settings(algorithms=["RS256"])
+    Example::
+
+        settings = test_settings(scope_claims=["scope", "permissions"])
+        rs256 = test_settings(algorithms=["RS256"])
     """
     values: dict[str, Any] = {
         "signing_secret": secrets.token_urlsafe(48),
@@ -184,13 +189,6 @@ def test_settings(**overrides: Any) -> Settings:
 
 # Not a test, whatever its name says: keep pytest from collecting it where it is imported.
 test_settings.__test__ = False  # type: ignore[attr-defined]
-
-
-def _scope_claim(scopes: Iterable[str]) -> str | None:
-    if isinstance(scopes, str):  # one string is a list of scopes, not of characters
-        scopes = (scopes,)
-    names = dict.fromkeys(scope for item in scopes for scope in item.split() if scope)
-    return " ".join(names) or None
 
 
 def mint_token(
@@ -236,26 +234,26 @@ def mint_token(
 
     Raises:
         ConfigurationError: ``settings`` is None and the environment has none.
+        ValueError: a scope outside the RFC 6749 §3.3 grammar (``"a\\tb"`` is
+            one invalid scope, as it is to a route guard).
 
-    Example:
-        >>> expired = mint_token(settings, scopes=["read"], expires_in=-3600)
-        >>> foreign = mint_token(settings, aud="https://another-api")
+    Example::
+
+        expired = mint_token(settings, scopes=["read"], expires_in=-3600)
+        foreign = mint_token(settings, aud="https://another-api")
     """
     if settings is None:
         settings = Settings()
-    issued_at = time.time() if now is None else now
-    payload: dict[str, Any] = {
-        "iss": settings.issuer,
-        "sub": subject,
-        "aud": settings.identifier,
-        "iat": int(issued_at),
-        "exp": int(issued_at + expires_in),
-        "azp": subject.removesuffix(_CLIENT_SUFFIX),
-        "scope": _scope_claim(scopes),
-        "gty": "client-credentials",
-    }
-    if dpop_key is not None:
-        payload["cnf"] = {"jkt": dpop_key.thumbprint}
+    payload = client_credentials_claims(
+        issuer=settings.issuer,
+        client_id=subject.removesuffix(CLIENT_SUFFIX),
+        subject=subject,
+        audience=settings.identifier,
+        scopes=scopes,
+        issued_at=time.time() if now is None else now,
+        lifetime=expires_in,
+        extra=None if dpop_key is None else {"cnf": {"jkt": dpop_key.thumbprint}},
+    )
     header: dict[str, Any] = {}
     if (profile or settings.token_profile) == "rfc9068":
         header["typ"] = "at+jwt"
@@ -304,9 +302,10 @@ def dpop_proof(
     (``nonce="..."``, ``iat=0``, ``htm="POST"``) and a claim given as None is
     removed. ``headers`` replaces JOSE header parameters (``typ``, ``jwk``...).
 
-    Example:
-        >>> replayed = dpop_proof(key, "GET", url, token=token, jti="same-every-time")
-        >>> no_ath = dpop_proof(key, "GET", url, token=token, ath=None)
+    Example::
+
+        replayed = dpop_proof(key, "GET", url, token=token, jti="same-every-time")
+        no_ath = dpop_proof(key, "GET", url, token=token, ath=None)
     """
     claims = key.claims(method, url, access_token=token)
     claims.update(overrides)

@@ -18,9 +18,10 @@ class AccessToken:
 
     Immutable: ``claims`` is a read-only mapping and ``scopes`` a frozenset.
 
-    Example:
-        >>> token.has_scopes("read:messages")
-        True
+    Example::
+
+        if token.has_scopes("read:messages"):
+            owner = token.identity
     """
 
     claims: Mapping[str, Any] = field(repr=False)
@@ -35,6 +36,17 @@ class AccessToken:
     #: RFC 9449 §6); None for a bearer token. A bound token is only ever
     #: accepted with a DPoP proof signed by that key.
     confirmation: str | None = None
+
+    @property
+    def identity(self) -> str | None:
+        """Who the token speaks for: ``sub``, else the client id (``azp``, else
+        ``client_id``); None when the token names neither.
+
+        The one identity rule: Starlette's ``request.user.identity``
+        (:class:`scopegate.asgi.TokenUser`) is this value, and Flask and
+        application code read it here.
+        """
+        return self.subject or self.client_id
 
     def has_scopes(self, *scopes: str) -> bool:
         """True when every given scope was granted (``"a b"`` counts as two scopes)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from jwt.algorithms import Algorithm, HMACAlgorithm
+from jwt.algorithms import Algorithm, get_default_algorithms
 from jwt.exceptions import PyJWTError
 
 from scopegate.cache import TokenCache
@@ -31,7 +31,7 @@ from scopegate.claims import (
 from scopegate.errors import ConfigurationError, FailureDetail, InvalidTokenError, TokenFailure
 from scopegate.jws import load_object, split_compact
 from scopegate.keysource import KeySource
-from scopegate.settings import Settings, env_name
+from scopegate.settings import HMAC_ALGORITHMS, Settings, env_name
 from scopegate.token import AccessToken
 
 __all__ = ["Clock", "TokenVerifier"]
@@ -39,11 +39,9 @@ __all__ = ["Clock", "TokenVerifier"]
 Clock = Callable[[], float]
 logger = logging.getLogger("scopegate")
 
-_HASHES = {
-    "HS256": HMACAlgorithm.SHA256,
-    "HS384": HMACAlgorithm.SHA384,
-    "HS512": HMACAlgorithm.SHA512,
-}
+# PyJWT's table of the algorithms it implements; settings.HMAC_ALGORITHMS says which
+# names are HMAC. A name PyJWT did not know would be a KeyError, never another hash.
+_PYJWT_ALGORITHMS = get_default_algorithms()
 
 
 class TokenVerifier:
@@ -69,10 +67,11 @@ class TokenVerifier:
             True to accept. Anything else rejects the token with 401
             ``invalid_token`` ("The access token is not accepted by this resource").
 
-    Example:
-        >>> verifier = TokenVerifier(Settings(), validators=[lambda c: c.get("org") == "acme"])
-        >>> verifier.verify(token).scopes
-        frozenset({'sample-scope'})
+    Example::
+
+        verifier = TokenVerifier(Settings(), validators=[lambda c: c.get("org") == "acme"])
+        verifier.verify(token).scopes
+        # frozenset({'sample-scope'})
     """
 
     def __init__(
@@ -86,7 +85,7 @@ class TokenVerifier:
         self.clock = clock
         self._profile = settings.token_profile
         self.validators: tuple[Validator, ...] = tuple(validators)
-        hmac = {n: HMACAlgorithm(_HASHES[n]) for n in settings.algorithms if n in _HASHES}
+        hmac = {n: _PYJWT_ALGORITHMS[n] for n in settings.algorithms if n in HMAC_ALGORITHMS}
         self._keys = _prepared_keys(hmac, settings.secret_bytes)
         self._algorithms: dict[str, Algorithm] = dict(hmac)
         self._allowed = tuple(settings.algorithms)
@@ -220,7 +219,7 @@ def _warn_about_issuer(issuer: str | None) -> None:
         )
 
 
-def _prepared_keys(algorithms: Mapping[str, HMACAlgorithm], secret: bytes) -> dict[str, bytes]:
+def _prepared_keys(algorithms: Mapping[str, Algorithm], secret: bytes) -> dict[str, bytes]:
     """Each algorithm's key, prepared once rather than per token.
 
     PyJWT refuses an HMAC secret that looks like a PEM, DER or JWK key (the

@@ -29,6 +29,7 @@ __all__ = [
     "BearerAuthMiddleware",
     "authenticate_environ",
     "environ_path",
+    "publish_environ",
     "render_error",
     "token_from_environ",
 ]
@@ -70,6 +71,8 @@ def render_error(
     return [body]
 
 
+# Same constructor and options as asgi.BearerAuthMiddleware, on purpose: one option set for
+# every adapter, passed straight to BearerProtector (duplicates lists the pair).
 class BearerAuthMiddleware:
     """Reject WSGI requests without a valid bearer token; store the token of the others.
 
@@ -86,9 +89,10 @@ class BearerAuthMiddleware:
         ConfigurationError: invalid settings, all of them named: a WSGI app is
             built before the server serves it (gunicorn refuses to boot).
 
-    Example:
-        >>> app = Flask(__name__)
-        >>> app.wsgi_app = BearerAuthMiddleware(app.wsgi_app, public_paths=["/health"])
+    Example::
+
+        app = Flask(__name__)
+        app.wsgi_app = BearerAuthMiddleware(app.wsgi_app, public_paths=["/health"])
     """
 
     def __init__(
@@ -110,18 +114,36 @@ class BearerAuthMiddleware:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        protector = self.protector
-        environ[ENVIRON_PROTECTOR] = protector
-        try:
-            environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
-        except BearerError as error:
-            environ[ENVIRON_TOKEN] = None
-            return render_error(error, protector, start_response)
+        error = publish_environ(self.protector, environ)
+        if error is not None:
+            return render_error(error, self.protector, start_response)
         return self.app(environ, start_response)
 
 
 def _publish(token: AccessToken | None) -> AccessToken | None:
     return token
+
+
+def publish_environ(
+    protector: BearerProtector[AccessToken | None], environ: WSGIEnvironment
+) -> BearerError | None:
+    """Authenticate a WSGI request and publish the result in its environ.
+
+    The one step the WSGI middleware and the Flask extension both run:
+    :func:`authenticate_environ`, then the protector under
+    ``scopegate.protector`` and the token (None when public, anonymous or
+    rejected) under ``scopegate.token``.
+
+    Returns:
+        The error to render when the request is rejected, else None.
+    """
+    environ[ENVIRON_PROTECTOR] = protector
+    try:
+        environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
+    except BearerError as error:
+        environ[ENVIRON_TOKEN] = None
+        return error
+    return None
 
 
 def authenticate_environ(

@@ -100,9 +100,10 @@ def create_app(
     the first start its ``client_secret`` is the only copy of the secret.
     The store is closed when the app's lifespan ends.
 
-    Example:
-        >>> app = create_app("http://127.0.0.1:8787", db=":memory:")
-        >>> token_url, client_id = app.state.bootstrap.token_url, app.state.bootstrap.client_id
+    Example::
+
+        app = create_app("http://127.0.0.1:8787", db=":memory:")
+        token_url, client_id = app.state.bootstrap.token_url, app.state.bootstrap.client_id
     """
     base = normalize_base_url(base_url)
     issuer = base + "/"

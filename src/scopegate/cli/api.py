@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from scopegate.cli.management import action, connection_parser, positive_int
+from scopegate.cli.management import action, command, positive_int
 
 if TYPE_CHECKING:
     from scopegate.client import ManagementClient
@@ -61,14 +61,12 @@ def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``api`` command and its actions."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    actions, parents = command(
+        subparsers,
         "api",
-        help="create, list, show, change or delete APIs (resource servers)",
-        description="Manage APIs (resource servers) through a Management API: the local "
-        "'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+        "create, list, show, change or delete APIs (resource servers)",
+        "APIs (resource servers)",
     )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    parents = [connection_parser()]
 
     create = action(actions, "create", _create, "register an API", parents)
     create.add_argument(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from scopegate.cli.management import action, connection_parser
+from scopegate.cli.management import action, command
 
 if TYPE_CHECKING:
     from scopegate.client import ManagementClient
@@ -28,14 +28,12 @@ def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``clients`` command and its actions."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    actions, parents = command(
+        subparsers,
         "clients",
-        help="create, list, show, change or delete clients (applications)",
-        description="Manage machine-to-machine clients through a Management API: the local "
-        "'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+        "create, list, show, change or delete clients (applications)",
+        "machine-to-machine clients",
     )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    parents = [connection_parser()]
 
     create = action(
         actions,

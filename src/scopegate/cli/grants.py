@@ -8,10 +8,9 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from scopegate.cli.management import action, connection_parser
+from scopegate.cli.management import action, command
 
 __all__ = ["add_parser"]
 
@@ -20,14 +19,9 @@ _SCOPE_HELP = "a scope to grant; repeat it, or give several separated by spaces"
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``grants`` command and its actions."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "grants",
-        help="create, list, change or delete client grants",
-        description="Manage client grants through a Management API: the local "
-        "'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+    actions, parents = command(
+        subparsers, "grants", "create, list, change or delete client grants", "client grants"
     )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    parents = [connection_parser()]
 
     create = action(
         actions,

@@ -9,24 +9,21 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from scopegate.cli.management import action, connection_parser
+from scopegate.cli.management import action, command
 
 __all__ = ["add_parser"]
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``keys`` command and its actions."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    actions, parents = command(
+        subparsers,
         "keys",
-        help="list, rotate or revoke the signing keys",
-        description="Manage the signing keys of RS256 tokens through a Management API: the "
-        "local 'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+        "list, rotate or revoke the signing keys",
+        "the signing keys of RS256 tokens",
     )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    parents = [connection_parser()]
     action(actions, "list", lambda m, args: m.list_signing_keys(), "list the keys", parents)
     action(
         actions,

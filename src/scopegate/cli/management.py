@@ -30,6 +30,7 @@ __all__ = [
     "URL_ENV",
     "Call",
     "action",
+    "command",
     "connection_parser",
     "positive_int",
 ]
@@ -151,6 +152,20 @@ def _has_request(error: Any) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def command(
+    subparsers: Any, name: str, summary: str, manages: str
+) -> tuple[Any, list[argparse.ArgumentParser]]:
+    """Register a Management API command: its actions' subparsers, and the parents they share."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=f"Manage {manages} through a Management API: the local "
+        "'scopegate authserver' or an Auth0 tenant. Prints the server's JSON.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    return actions, [connection_parser()]
 
 
 def action(

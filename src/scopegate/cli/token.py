@@ -15,13 +15,15 @@ import json
 import time
 from typing import Any
 
+from scopegate.claimset import client_subject
 from scopegate.errors import ConfigurationError
+from scopegate.scopes import parse_scopes
 from scopegate.settings import Settings, env_name
 from scopegate.testing import mint_token
 
 __all__ = ["DEFAULT_SUBJECT", "add_parser", "parse_claim", "run"]
 
-DEFAULT_SUBJECT = "scopegate-cli@clients"
+DEFAULT_SUBJECT = client_subject("scopegate-cli")
 _LIFETIME = 3600
 # mint_token's own keyword arguments cannot double as claim names.
 _RESERVED = frozenset(inspect.signature(mint_token).parameters) - {"claims"}
@@ -68,6 +70,7 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="SCOPE",
+        type=_scope_argument,
         help="a scope to grant; repeat it, or give several separated by spaces",
     )
     parser.add_argument(
@@ -95,6 +98,14 @@ def add_parser(subparsers: Any) -> None:
         "a list, null to remove the claim), else as a string; repeatable",
     )
     parser.set_defaults(run=run)
+
+
+def _scope_argument(value: str) -> str:
+    """One --scope value, checked by the rule every scope string follows."""
+    try:
+        return " ".join(parse_scopes(value))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ import anyio
 import httpx
 
 from scopegate.client.errors import TokenRequestError
+from scopegate.scopes import parse_scopes
 
 if TYPE_CHECKING:
     from scopegate.client.dpop import DPoPKey
@@ -77,9 +78,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 def _scope(scope: str | Iterable[str] | None) -> str | None:
     if scope is None:
         return None
-    items = [scope] if isinstance(scope, str) else list(scope)
-    names = dict.fromkeys(name for item in items for name in item.split())
-    return " ".join(names) or None
+    return " ".join(parse_scopes(scope)) or None
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -119,18 +118,19 @@ class ClientCredentialsAuth(httpx.Auth):
             (``invalid_client``, ``access_denied``, ``invalid_scope``...) or its
             answer is not a bearer (or, with a ``dpop_key``, DPoP) token response.
 
-    Example:
-        >>> auth = ClientCredentialsAuth(
-        ...     "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
-        ...     audience="https://my-api-urn", scope="sample-scope",
-        ... )
-        >>> with httpx.Client(auth=auth) as http:
-        ...     http.get("https://api.example.com/api/private-scoped")
+    Example::
 
-        With DPoP, the same auth with a key of the client's own:
+        auth = ClientCredentialsAuth(
+            "https://TENANT.auth0.com/oauth/token", CLIENT_ID, CLIENT_SECRET,
+            audience="https://my-api-urn", scope="sample-scope",
+        )
+        with httpx.Client(auth=auth) as http:
+            http.get("https://api.example.com/api/private-scoped")
 
-        >>> auth = ClientCredentialsAuth(TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
-        ...                              audience=AUDIENCE, dpop_key=DPoPKey.generate())
+        # With DPoP: the same auth with a key of the client's own.
+        auth = ClientCredentialsAuth(
+            TOKEN_URL, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, dpop_key=DPoPKey.generate()
+        )
     """
 
     def __init__(

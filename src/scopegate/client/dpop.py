@@ -124,10 +124,11 @@ class DPoPKey:
         ValueError: the key does not fit ``alg``, or ``alg`` is not one of
             :data:`SUPPORTED_ALGORITHMS`.
 
-    Example:
-        >>> key = DPoPKey.generate()                       # ES256
-        >>> proof = key.proof("GET", "https://api.example.com/orders", access_token=token)
-        >>> headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+    Example::
+
+        key = DPoPKey.generate()  # ES256
+        proof = key.proof("GET", "https://api.example.com/orders", access_token=token)
+        headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
     """
 
     __slots__ = ("_clock", "_private_key", "_public_jwk", "_thumbprint", "alg")

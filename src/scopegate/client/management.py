@@ -52,9 +52,10 @@ class ManagementClient:
     Raises:
         ConfigurationError: ``base_url`` is not a server URL.
 
-    Example:
-        >>> with ManagementClient("https://TENANT.auth0.com", token=MANAGEMENT_TOKEN) as m:
-        ...     m.list_resource_servers()
+    Example::
+
+        with ManagementClient("https://TENANT.auth0.com", token=MANAGEMENT_TOKEN) as m:
+            m.list_resource_servers()
     """
 
     def __init__(

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from scopegate.errors import ConfigurationError
+from scopegate.scopes import parse_scopes
 
 __all__ = [
     "JSONObject",
@@ -53,8 +54,8 @@ def path_segment(value: str) -> str:
 
 
 def scope_list(scope: Iterable[str] | str) -> list[str]:
-    items = [scope] if isinstance(scope, str) else list(scope)
-    return list(dict.fromkeys(name for item in items for name in item.split()))
+    """The scopes as the Management API's JSON array (:func:`~scopegate.scopes.parse_scopes`)."""
+    return list(parse_scopes(scope))
 
 
 def scope_definitions(scopes: Iterable[str | Mapping[str, str]]) -> list[dict[str, str]]:

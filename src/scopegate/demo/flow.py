@@ -26,6 +26,7 @@ import jwt
 
 from scopegate.bearer import BEARER, DPOP
 from scopegate.challenge import challenge_for
+from scopegate.claimset import client_subject
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from scopegate.client.dpop import DPoPKey
 from scopegate.client.management import JSONObject
@@ -257,7 +258,7 @@ def call_with_expired_token(ctx: DemoContext) -> None:
     token = mint_token(
         settings,
         scopes=[SAMPLE_SCOPE],
-        subject=f"{client['client_id']}@clients",
+        subject=client_subject(client["client_id"]),
         now=issued,
         expires_in=3600,
     )

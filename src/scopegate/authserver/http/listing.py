@@ -86,6 +86,10 @@ class Query:
         values = self.params.get(name)
         return None if not values else values[0]
 
+    def comma_list(self, name: str) -> list[str]:
+        """A comma-separated query value (``fields=a,b``): items trimmed, empty ones dropped."""
+        return [item.strip() for item in (self.one(name) or "").split(",") if item.strip()]
+
     def boolean(self, name: str) -> bool | None:
         value = self.one(name)
         if value is None:
@@ -150,8 +154,8 @@ def read_query(
         found_checkpoint = Checkpoint(start, _integer(query.one("take"), "take", 50, 1, 100))
     selection = Fields()
     if fields and "fields" in params:
-        names = frozenset(name.strip() for name in (query.one("fields") or "").split(","))
-        selection = Fields(names - {""}, query.boolean("include_fields") is not False)
+        names = frozenset(query.comma_list("fields"))
+        selection = Fields(names, query.boolean("include_fields") is not False)
     elif fields:
         query.boolean("include_fields")  # still checked
     for name in multi:

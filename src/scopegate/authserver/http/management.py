@@ -164,7 +164,7 @@ class ClientList(HTTPEndpoint):
     @require_scope("read:clients")
     async def get(self, request: Request) -> Response:
         query = read_query(request, _CLIENT_FILTERS, fields=True, unsupported=_NO_SEARCH)
-        app_types = [t for t in (query.one("app_type") or "").split(",") if t]
+        app_types = query.comma_list("app_type")
         # No client here is global or has an external id: those filters match none.
         none = query.boolean("is_global") is True or query.one("external_client_id") is not None
         clients, total = await run_in_threadpool(

@@ -33,7 +33,7 @@ from pydantic import (
 
 from scopegate.authserver.errors import bad_request, safe_text
 from scopegate.authserver.storage.records import ProofOfPossession, ScopeDefinition
-from scopegate.errors import SCOPE_TOKEN
+from scopegate.scopes import is_scope_token
 from scopegate.settings import MIN_SECRET_BYTES
 
 __all__ = [
@@ -80,7 +80,7 @@ def _name(value: str) -> str:
 
 
 def _scope_token(value: str) -> str:
-    if not SCOPE_TOKEN.match(value):
+    if not is_scope_token(value):
         raise ValueError(
             "must be a scope token (printable ASCII; no spaces, quotes or backslashes)"
         )

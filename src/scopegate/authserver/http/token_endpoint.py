@@ -43,7 +43,8 @@ from scopegate.authserver.storage.records import (
     ClientGrant,
     ResourceServer,
 )
-from scopegate.errors import SCOPE_TOKEN
+from scopegate.claimset import client_credentials_claims
+from scopegate.scopes import parse_scopes
 
 __all__ = ["TokenEndpoint"]
 
@@ -83,10 +84,11 @@ def _requested_scopes(raw: str | None, available: tuple[str, ...]) -> tuple[str,
     """The scopes to issue: all of ``available``, or those asked for (each must be available)."""
     if raw is None or not raw.strip(" "):
         return available
-    requested = [scope for scope in raw.split(" ") if scope]
-    if not all(SCOPE_TOKEN.match(scope) for scope in requested):
-        raise OAuthError("invalid_scope", "The requested scope is malformed.")
-    missing = [scope for scope in dict.fromkeys(requested) if scope not in available]
+    try:
+        requested = parse_scopes(raw)
+    except ValueError:
+        raise OAuthError("invalid_scope", "The requested scope is malformed.") from None
+    missing = [scope for scope in requested if scope not in available]
     if missing:
         names = " ".join(missing)
         if len(names) > _MAX_SCOPE_ECHO:
@@ -189,20 +191,16 @@ class TokenEndpoint:
     def _issue(
         self, client: Client, server: ResourceServer, scopes: tuple[str, ...], jkt: str | None
     ) -> Response:
-        issued_at = int(self.clock())
         scope = " ".join(scopes)
-        claims: dict[str, object] = {
-            "iss": self.issuer,
-            "sub": f"{client.client_id}@clients",
-            "aud": server.identifier,
-            "iat": issued_at,
-            "exp": issued_at + server.token_lifetime,
-            "scope": scope,
-            "gty": "client-credentials",
-            "azp": client.client_id,
-        }
-        if jkt is not None:
-            claims["cnf"] = {"jkt": jkt}
+        claims = client_credentials_claims(
+            issuer=self.issuer,
+            client_id=client.client_id,
+            audience=server.identifier,
+            scopes=scopes,
+            issued_at=self.clock(),
+            lifetime=server.token_lifetime,
+            extra=None if jkt is None else {"cnf": {"jkt": jkt}},
+        )
         if server.signing_alg == ALGORITHM:
             # Read on every token, so a rotation by another process using the same
             # file takes effect at once; the parsed key is cached by its PEM.

@@ -12,6 +12,7 @@ from scopegate.authserver.storage.records import (
     ProofOfPossession,
     ResourceServer,
     ScopeDefinition,
+    SigningKey,
 )
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "pop_json",
     "scopes_json",
     "server_from_row",
+    "signing_key_from_row",
 ]
 
 # A grant names its API by id; its audience is that API's current identifier.
@@ -86,3 +88,15 @@ def find_server(conn: sqlite3.Connection, key: str) -> ResourceServer | None:
         "SELECT * FROM resource_servers WHERE id = ? OR identifier = ?", (key, key)
     ).fetchone()
     return None if row is None else server_from_row(row)
+
+
+def signing_key_from_row(row: sqlite3.Row) -> SigningKey:
+    return SigningKey(
+        kid=row["kid"],
+        private_pem=row["private_key"],
+        cert_pem=row["cert"],
+        created_at=row["created_at"],
+        current_since=row["current_since"],
+        current_until=row["current_until"],
+        revoked_at=row["revoked_at"],
+    )

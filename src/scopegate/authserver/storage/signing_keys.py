@@ -19,6 +19,7 @@ from scopegate.authserver.errors import ManagementApiError, not_found
 from scopegate.authserver.signing import KeyMaterial
 from scopegate.authserver.storage.database import Database
 from scopegate.authserver.storage.records import SigningKey
+from scopegate.authserver.storage.rows import signing_key_from_row
 
 __all__ = ["SigningKeyTable", "utc_now"]
 
@@ -27,18 +28,6 @@ def utc_now() -> str:
     """Now as Auth0 writes times: ISO 8601 UTC in milliseconds (``2026-12-01T22:31:00.000Z``)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-def _key(row: sqlite3.Row) -> SigningKey:
-    return SigningKey(
-        kid=row["kid"],
-        private_pem=row["private_key"],
-        cert_pem=row["cert"],
-        created_at=row["created_at"],
-        current_since=row["current_since"],
-        current_until=row["current_until"],
-        revoked_at=row["revoked_at"],
-    )
 
 
 _CURRENT = "current_since IS NOT NULL AND current_until IS NULL AND revoked_at IS NULL"
@@ -57,18 +46,18 @@ class SigningKeyTable:
             rows = conn.execute(
                 "SELECT * FROM signing_keys WHERE revoked_at IS NULL ORDER BY rowid"
             ).fetchall()
-        return [_key(row) for row in rows]
+        return [signing_key_from_row(row) for row in rows]
 
     def get(self, kid: str) -> SigningKey | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
-        return None if row is None else _key(row)
+        return None if row is None else signing_key_from_row(row)
 
     def current(self) -> SigningKey | None:
         """The key that signs RS256 tokens now (None only before the bootstrap)."""
         with self.db.read() as conn:
             row = conn.execute(f"SELECT * FROM signing_keys WHERE {_CURRENT}").fetchone()  # noqa: S608
-        return None if row is None else _key(row)
+        return None if row is None else signing_key_from_row(row)
 
     def missing(self) -> int:
         """How many new keys :meth:`ensure` needs: 2 for a new tenant, then 0."""
@@ -99,7 +88,7 @@ class SigningKeyTable:
             kid = _promote_next(conn, supply, now)
             _insert(conn, _take(supply))
             row = conn.execute("SELECT * FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
-        return _key(row)
+        return signing_key_from_row(row)
 
     def revoke(self, kid: str) -> SigningKey:
         """Take a previous key out of the JWK Set for good (again: no change).
@@ -112,7 +101,7 @@ class SigningKeyTable:
             row = conn.execute("SELECT * FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
             if row is None:
                 raise not_found("signing_key")
-            key = _key(row)
+            key = signing_key_from_row(row)
             if key.current or key.next:
                 which = "current" if key.current else "next"
                 raise ManagementApiError(
@@ -126,13 +115,13 @@ class SigningKeyTable:
                     "UPDATE signing_keys SET revoked_at = ? WHERE kid = ?", (utc_now(), kid)
                 )
                 row = conn.execute("SELECT * FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
-        return _key(row)
+        return signing_key_from_row(row)
 
     def list(self) -> list[SigningKey]:
         """Every key, revoked ones included (Auth0 lists them too)."""
         with self.db.read() as conn:
             rows = conn.execute("SELECT * FROM signing_keys ORDER BY rowid").fetchall()
-        return [_key(row) for row in rows]
+        return [signing_key_from_row(row) for row in rows]
 
 
 # -- inside a write transaction ------------------------------------------------
