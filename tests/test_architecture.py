@@ -28,6 +28,7 @@ LAYERS = {
     "bearer": 1,
     "jws": 1,
     "request_url": 1,
+    "settings_env": 1,
     "challenge": 2,
     "scopes": 2,
     "token": 2,
@@ -37,6 +38,7 @@ LAYERS = {
     "nonce": 2,
     "settings": 3,
     "settings_dpop": 2,
+    "settings_rules": 2,
     "claims": 3,
     "claimset": 3,
     "cache": 3,
@@ -52,12 +54,15 @@ LAYERS = {
 # by the verifier only when a key source is configured.
 # dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
 # uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+# settings_env (variable names, list syntax) needs nothing; settings_rules (the validators'
+# bodies) checks a static public_key with jwk, as settings did before the rules moved out.
 SAME_LAYER = {
     ("token", "scopes"),
     ("claims", "settings"),
     ("verifier", "jwks"),
     ("dpop", "jwk"),
     ("dpop", "nonce"),
+    ("settings_rules", "jwk"),
 }
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 

@@ -44,7 +44,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
 from scopegate.jwk import KeySet, parse_key_set, parse_static_key
 from scopegate.keysource import KeyRefreshNeeded
-from scopegate.settings import Settings, insecure_url_problem
+from scopegate.settings import Settings
+from scopegate.settings_rules import insecure_url_problem
 
 __all__ = [
     "MAX_BYTES",
