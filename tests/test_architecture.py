@@ -24,6 +24,10 @@ FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug"}
 # AccessToken and is owned by the verifier. jws (the compact serialization) is
 # sans-IO like bearer; guards (route claim checks) sits beside the verifier.
 LAYERS = {
+    "errors_base": -2,
+    "errors_token": -1,
+    "errors_dpop": -1,
+    "errors_unavailable": -1,
     "errors": 0,
     "bearer": 1,
     "jws": 1,
@@ -54,6 +58,8 @@ LAYERS = {
 # by the verifier only when a key source is configured.
 # dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
 # uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+# errors re-exports its parts, which sit below it: errors_base (the root, BearerError and its
+# rendering) under the token failures, the DPoP errors (which reuse FailureDetail) and the 503s.
 # settings_env (variable names, list syntax) needs nothing; settings_rules (the validators'
 # bodies) checks a static public_key with jwk, as settings did before the rules moved out.
 SAME_LAYER = {
@@ -63,6 +69,7 @@ SAME_LAYER = {
     ("dpop", "jwk"),
     ("dpop", "nonce"),
     ("settings_rules", "jwk"),
+    ("errors_dpop", "errors_token"),
 }
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 
