@@ -50,12 +50,14 @@ LAYERS = {
     "verifier": 4,
     "dpop_policy": 4,
     "guards": 4,
+    "jwks_flow": 3,
     "jwks": 4,
     "protector": 5,
 }
 # jwk (key selection, pure) sits low so settings can check a static public_key with it;
 # keysource is the seam the verifier and protector see; jwks (fetching, httpx) is loaded
-# by the verifier only when a key source is configured.
+# by the verifier only when a key source is configured; jwks_flow (its sans-IO rules: the
+# requests a refresh makes, redirects, discovery, max-age) is loaded only by jwks.
 # dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
 # uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
 # errors re-exports its parts, which sit below it: errors_base (the root, BearerError and its
