@@ -34,6 +34,7 @@ from benchmarks import chart
 from benchmarks.apps import BASELINES, VARIANTS
 from benchmarks.cache import CACHE_BASELINE, CACHE_ROWS, cache_batches
 from benchmarks.common import MESSAGE, mint
+from benchmarks.dpop import DPOP_ROWS, dpop_batches, dpop_results, dpop_table_rows, dpop_verdicts
 from benchmarks.e2e import run_e2e
 from benchmarks.inprocess import AsgiDriver, WsgiDriver
 from benchmarks.keys import BASELINE_OF, KEY_ROWS, key_batches, refresh_p99
@@ -208,6 +209,10 @@ def build_cases(token: str, asgi: AsgiDriver, wsgi: WsgiDriver, stack: ExitStack
     for key, batch in key_batches(stack).items():
         alg, label = KEY_ROWS[key]
         cases.append(Case(key, batch, f"keys-{alg}", label))
+    log("[setup] DPoP rows (signing ES256 and RS256 proofs)")
+    for key, batch in dpop_batches().items():
+        alg, label = DPOP_ROWS[key]
+        cases.append(Case(key, batch, f"dpop-{alg}", label))
     return cases
 
 
@@ -403,7 +408,8 @@ def collect(
             "target": REFRESH_TARGET.as_json(),
             "met": REFRESH_TARGET.met(refresh["p99_ratio"]),
         }
-    return {"meta": meta, "groups": groups, "memory": memory, "refresh": refresh}
+    dpop = dpop_results(cases) if all(key in cases for key in DPOP_ROWS) else None
+    return {"meta": meta, "groups": groups, "memory": memory, "refresh": refresh, "dpop": dpop}
 
 
 def _row(group: str, label: str, result: str, vs: str, spread: str, target: str) -> str:
@@ -527,6 +533,8 @@ def table(results: dict[str, Any]) -> list[str]:
                     target,
                 )
             )
+    if results.get("dpop") is not None:
+        lines.extend(dpop_table_rows(results["dpop"]))
     if results.get("refresh") is not None:
         lines.extend(_refresh_rows(results["refresh"]))
     if results["memory"] is not None:
@@ -554,6 +562,8 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
                 what = f"{group['title']}: {row['label']} {goal.describe()} slower than scopegate"
                 value = speedup["value"]
                 found.append((what, goal.figure(value), goal.verdict(value), speedup["met"]))
+    if results.get("dpop") is not None:
+        found.extend(dpop_verdicts(results["dpop"]))
     return found
 
 
@@ -647,6 +657,8 @@ def main(argv: list[str] | None = None) -> None:
         "- token cache hit: x baseline is against the hand-written OrderedDict LRU",
         "- verifier RS256 / ES256: x baseline is against jwt.decode with the same key; "
         "the hit rows also give their ratio to the HS256 hit",
+        "- DPoP: per round, (DPoP request - Bearer header-cache hit) / one cryptography "
+        "signature check of the proof's algorithm, median over rounds",
         "- JWKS refresh under load: p50/p99 wall-clock latency of authenticate_async, "
         "median over alternating rounds of a steady phase and one with a refresh in flight",
         "- end to end: 1 uvicorn worker or 1 gunicorn gthread worker (4 threads) on 127.0.0.1, "

@@ -20,24 +20,26 @@ import httpx
 import pytest
 from gunicorn.config import Config
 
+from conformance.model import DPOP_OFFER
 from helpers import IDENTIFIER, ISSUER, SECRET, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
-NO_TOKEN = 'Bearer realm="api"'
+NO_TOKEN = f'Bearer realm="api", {DPOP_OFFER}'
 INSUFFICIENT_SCOPE = (
     'Bearer realm="api", error="insufficient_scope", '
     'error_description="The access token lacks the scopes this resource requires", '
     'scope="sample-scope"'
 )
 EXPIRED = (
-    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
+    'Bearer realm="api", error="invalid_token", error_description="The access token has expired", '
+    + DPOP_OFFER
 )
 BAD_SIGNATURE = (
     'Bearer realm="api", error="invalid_token", '
-    'error_description="The access token signature is invalid"'
+    f'error_description="The access token signature is invalid", {DPOP_OFFER}'
 )
 
 

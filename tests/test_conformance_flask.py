@@ -25,6 +25,7 @@ from werkzeug.test import EnvironBuilder
 from conformance.apps import build_app
 from conformance.cases import CASES, Case
 from conformance.check import Answer, check_answer, check_error_is_safe, refuse_network
+from conformance.dpop import ORIGIN
 from conformance.flask_apps import FLASK_STYLES, build_flask_app
 from scopegate import Settings
 
@@ -63,7 +64,10 @@ def send(client: FlaskClient, case: Case) -> tuple[Answer, list[str]]:
     headers, query = case.build_headers(), case.build_query()
     # What a WSGI server puts in the environ: the header's UTF-8 bytes, as latin-1.
     wsgi_headers = [(name, value.encode("utf-8").decode("latin-1")) for name, value in headers]
-    response = client.get(case.path, headers=wsgi_headers, query_string=urlencode(query))
+    # The host DPoP proofs name in htu (Starlette's TestClient uses it by default).
+    response = client.get(
+        case.path, headers=wsgi_headers, query_string=urlencode(query), base_url=ORIGIN
+    )
     answer = Answer.of(response.status_code, response.headers.to_wsgi_list(), response.get_data())
     return answer, [value for _, value in (*headers, *query)]
 

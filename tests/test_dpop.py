@@ -62,6 +62,19 @@ RFC_RESOURCE_PROOF = (
 )
 
 
+def standard_base64() -> str:
+    """A valid proof respelled in standard base64 (``+`` and ``/``), never left unchanged.
+
+    A fresh proof's segments need not contain ``-`` or ``_`` at all, so proofs are
+    drawn until one does.
+    """
+    while True:
+        proof = make_proof()
+        respelled = proof.replace("-", "+").replace("_", "/")
+        if respelled != proof:
+            return respelled
+
+
 def verifier(**options: Any) -> ProofVerifier:
     options = {"algorithms": ALGORITHMS, "clock": lambda: NOW, **options}
     return ProofVerifier(**options)
@@ -306,9 +319,7 @@ REFUSED = [
     pytest.param("not a jws", {}, DPoPFailure.MALFORMED, id="garbage"),
     pytest.param(padded(make_proof()), {}, DPoPFailure.MALFORMED, id="b64-padding"),
     pytest.param(non_canonical(make_proof()), {}, DPoPFailure.MALFORMED, id="b64-trailing-bits"),
-    pytest.param(
-        make_proof().replace("-", "+").replace("_", "/"), {}, DPoPFailure.MALFORMED, id="b64-std"
-    ),
+    pytest.param(standard_base64(), {}, DPoPFailure.MALFORMED, id="b64-std"),
     pytest.param(
         with_segment(make_proof(), 0, b64url(b"not json")), {}, DPoPFailure.MALFORMED, id="header"
     ),

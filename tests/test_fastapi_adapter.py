@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 import scopegate.fastapi
 import scopegate.protector
+from conformance.model import DPOP_OFFER
 from helpers import mint
 from scopegate import AccessToken, Settings
 from scopegate.asgi import BearerAuthMiddleware
@@ -23,7 +24,7 @@ SCHEME = {
     "bearerFormat": "JWT",
     "description": "An access token for this API, sent as `Authorization: Bearer <token>`.",
 }
-NO_TOKEN = 'Bearer realm="api"'
+NO_TOKEN = f'Bearer realm="api", {DPOP_OFFER}'
 INSUFFICIENT = (
     'Bearer realm="api", error="insufficient_scope", '
     'error_description="The access token lacks the scopes this resource requires", '

@@ -22,6 +22,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from conformance.flask_apps import FLASK_STYLES, build_flask_app
+from conformance.model import DPOP_OFFER
 from conformance.tokens import OTHER_SECRET
 from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, mint
 from scopegate import ConfigurationError, InsufficientScopeError, Settings
@@ -29,7 +30,7 @@ from scopegate.flask import ScopeGate, current_token, get_current_token, require
 from scopegate.protector import BearerProtector
 from scopegate.wsgi import BearerAuthMiddleware
 
-NO_TOKEN = 'Bearer realm="api"'
+NO_TOKEN = f'Bearer realm="api", {DPOP_OFFER}'
 INSUFFICIENT = (
     'Bearer realm="api", error="insufficient_scope", '
     'error_description="The access token lacks the scopes this resource requires", '
@@ -37,10 +38,11 @@ INSUFFICIENT = (
 )
 SIGNATURE = (
     'Bearer realm="api", error="invalid_token", '
-    'error_description="The access token signature is invalid"'
+    f'error_description="The access token signature is invalid", {DPOP_OFFER}'
 )
 EXPIRED = (
-    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
+    'Bearer realm="api", error="invalid_token", error_description="The access token has expired", '
+    + DPOP_OFFER
 )
 
 
@@ -88,7 +90,9 @@ def test_settings_come_from_app_config() -> None:
     assert (settings.leeway, settings.realm) == (30, "config-realm")
     response = app.test_client().get("/whoami")
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="config-realm"'
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="config-realm", ' + DPOP_OFFER.replace('"api"', '"config-realm"')
+    )
     ok = app.test_client().get("/whoami", headers={"Authorization": f"Bearer {mint()}"})
     assert ok.status_code == 200
 
@@ -148,7 +152,7 @@ def test_init_app_factory_pattern_serves_several_apps() -> None:
     assert extension.protector(first) is not extension.protector(second)
     for app, realm in ((first, "one"), (second, "two")):
         challenge = app.test_client().get("/whoami").headers["www-authenticate"]
-        assert challenge == f'Bearer realm="{realm}"'
+        assert challenge == f'Bearer realm="{realm}", ' + DPOP_OFFER.replace('"api"', f'"{realm}"')
 
 
 def test_missing_setting_fails_at_init_app_naming_the_variable() -> None:
@@ -358,10 +362,16 @@ def request_for(index: int) -> Expectation:
             "subject": subject,
             "client_id": f"client-{index}",
             "scopes": sorted(scope.split()),
+            "confirmation": None,
         }
         return "/api/whoami", {"Authorization": f"Bearer {token}"}, 200, None, body
     if kind == 1:
-        anonymous: dict[str, Any] = {"subject": None, "client_id": None, "scopes": []}
+        anonymous: dict[str, Any] = {
+            "subject": None,
+            "client_id": None,
+            "scopes": [],
+            "confirmation": None,
+        }
         return "/api/whoami", {}, 200, None, anonymous
     if kind == 2:
         token = mint(sub=subject, scope=f"scope-{index}")

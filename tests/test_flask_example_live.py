@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.model import DPOP_OFFER
 from conformance.tokens import OTHER_SECRET
 from helpers import SECRET, mint
 from live_server import (
@@ -126,7 +127,7 @@ def test_two_authorization_headers_are_400(client: httpx.Client) -> None:
     assert response.status_code == 400
     assert response.headers["www-authenticate"] == (
         'Bearer realm="api", error="invalid_request", '
-        'error_description="The request has more than one Authorization header"'
+        f'error_description="The request has more than one Authorization header", {DPOP_OFFER}'
     )
 
 

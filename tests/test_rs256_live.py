@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.model import DPOP_OFFER
 from helpers import IDENTIFIER, subprocess_env
 from live_server import bearer, free_port, serve
 from scopegate.client import ClientCredentialsAuth, ManagementClient
@@ -121,7 +122,7 @@ def test_authserver_tokens_through_discovery_across_a_rotation(
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == (
             'Bearer realm="api", error="invalid_token", '
-            'error_description="The access token signing key is not known"'
+            f'error_description="The access token signing key is not known", {DPOP_OFFER}'
         )
         assert response.json() == UNKNOWN_KEY
         assert status(client, new_token) == 200

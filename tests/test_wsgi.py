@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 import scopegate.asgi
 from conformance.apps import PUBLIC_PATHS, verifier_for
 from conformance.cases import CASES, Case
+from conformance.model import DPOP_OFFER
 from helpers import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
 from scopegate.protector import BearerProtector
@@ -35,8 +36,10 @@ from scopegate.wsgi import (
 MISSING_BODY = b'{"error":"missing_token","error_description":"A bearer token is required"}'
 EMPTY_BODY = b'{"error":"invalid_request","error_description":"The bearer token is empty"}'
 EXPIRED_BODY = b'{"error":"invalid_token","error_description":"The access token has expired"}'
+# The default dpop="allowed" offers the DPoP scheme beside the Bearer challenge.
 EXPIRED_CHALLENGE = (
-    'Bearer realm="api", error="invalid_token", error_description="The access token has expired"'
+    'Bearer realm="api", error="invalid_token", error_description="The access token has expired", '
+    + DPOP_OFFER
 )
 
 if TYPE_CHECKING:
@@ -116,7 +119,7 @@ def test_no_token_exact_401(settings: Settings) -> None:
     assert reply.status == "401 Unauthorized"
     assert reply.headers == [
         ("content-type", "application/json"),
-        ("www-authenticate", 'Bearer realm="api"'),
+        ("www-authenticate", f'Bearer realm="api", {DPOP_OFFER}'),
         ("cache-control", "no-store"),
         ("content-length", str(len(MISSING_BODY))),
     ]
@@ -133,7 +136,7 @@ def test_malformed_header_exact_400(settings: Settings) -> None:
         (
             "www-authenticate",
             'Bearer realm="api", error="invalid_request", '
-            'error_description="The bearer token is empty"',
+            f'error_description="The bearer token is empty", {DPOP_OFFER}',
         ),
         ("cache-control", "no-store"),
         ("content-length", str(len(EMPTY_BODY))),
@@ -256,7 +259,9 @@ def test_settings_default_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     middleware = BearerAuthMiddleware(Inner())
     assert middleware.protector.settings.identifier == IDENTIFIER
     reply = Reply(middleware, make_environ())
-    assert dict(reply.headers)["www-authenticate"] == 'Bearer realm="from-env"'
+    assert dict(reply.headers)["www-authenticate"] == (
+        'Bearer realm="from-env", ' + DPOP_OFFER.replace('"api"', '"from-env"')
+    )
 
 
 def test_missing_settings_fail_at_construction() -> None:
@@ -349,8 +354,11 @@ def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
         "root_path": "",
         "query_string": urlencode(case.build_query()).encode("ascii"),
         "headers": [
-            (name.lower().encode("latin-1"), value.encode("utf-8"))
-            for name, value in case.build_headers()
+            (b"host", b"testserver"),  # the host the DPoP rows' proofs name in htu
+            *(
+                (name.lower().encode("latin-1"), value.encode("utf-8"))
+                for name, value in case.build_headers()
+            ),
         ],
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
@@ -373,6 +381,7 @@ def _asgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, st
 
 def _wsgi_reply(case: Case, settings: Settings) -> tuple[int, list[tuple[str, str]], bytes]:
     environ = make_environ(case.path, query=urlencode(case.build_query()))
+    environ["HTTP_HOST"] = "testserver"  # the host the DPoP rows' proofs name in htu
     joined: dict[str, list[str]] = {}
     for name, value in case.build_headers():
         joined.setdefault(f"HTTP_{name.upper().replace('-', '_')}", []).append(value)

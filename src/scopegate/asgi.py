@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scopegate.errors import BearerError, ConfigurationError, ErrorRenderer
 from scopegate.protector import BearerProtector
+from scopegate.request_url import asgi_target
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
@@ -43,6 +44,7 @@ logger = logging.getLogger("scopegate")
 _WS_POLICY_VIOLATION = 1008
 _DENIAL_EXTENSION = "websocket.http.response"
 _AUTHORIZATION = b"authorization"
+_DPOP = b"dpop"
 _PROTECTED = frozenset({"http", "websocket"})
 _MISCONFIGURED_BODY = json.dumps(
     {"error": "server_error", "error_description": "The server is misconfigured"},
@@ -132,7 +134,9 @@ async def render_error(
             {"type": "websocket.close", "code": _WS_POLICY_VIOLATION, "reason": error.description}
         )
         return
-    status, headers, body = protector.render(error)
+    credentials = scope.get("auth")
+    token = credentials.token if isinstance(credentials, TokenCredentials) else None
+    status, headers, body = protector.render(error, token)
     await _send_response(scope, send, status, headers, body)
 
 
@@ -251,6 +255,7 @@ class BearerAuthMiddleware:
     @staticmethod
     async def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
         values = [value for name, value in scope["headers"] if name == _AUTHORIZATION]
+        proofs = [value.decode("latin-1") for name, value in scope["headers"] if name == _DPOP]
         query: list[str] = []
         if protector.allow_query_token:
             query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
@@ -258,6 +263,8 @@ class BearerAuthMiddleware:
             [value.decode("latin-1") for value in values],
             query,
             cache_key=values[0] if len(values) == 1 else None,
+            dpop=proofs,
+            target=lambda: asgi_target(scope),
         )
 
     async def _unprotected(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "check_times",
     "claim_matches",
     "numeric_date",
+    "refuse_bound",
     "run_validator",
 ]
 
@@ -234,13 +235,7 @@ def build_access_token(claims: dict[str, Any], settings: Settings, now: float) -
     issuer = strings["iss"]
     if settings.issuer is not None and issuer != settings.issuer:
         raise _fail(TokenFailure.ISSUER, "iss", "iss", settings.issuer, issuer)
-    if "cnf" in claims:
-        # RFC 9449 §7.1 / RFC 8705 §3: a key- or certificate-bound token presented
-        # as a bearer token proves nothing and must be refused.
-        cnf = claims["cnf"]
-        if not isinstance(cnf, dict):
-            raise _fail(TokenFailure.CLAIM_TYPE, "type", "cnf", _OBJECT, cnf)
-        raise _fail(TokenFailure.BOUND, "cnf", "cnf", None, tuple(sorted(cnf)))
+    confirmation = _confirmation(claims)
     scopes = _scopes(claims, settings.scope_claims)
     _check_values(claims, settings.claim_values)
     return AccessToken(
@@ -252,4 +247,32 @@ def build_access_token(claims: dict[str, Any], settings: Settings, now: float) -
         issuer=issuer,
         expires_at=datetime.fromtimestamp(exp, timezone.utc),
         issued_at=None if iat is None else datetime.fromtimestamp(iat, timezone.utc),
+        confirmation=confirmation,
     )
+
+
+def _confirmation(claims: Mapping[str, Any]) -> str | None:
+    """The ``cnf.jkt`` thumbprint a DPoP-bound token carries (RFC 9449 §6.1), None without ``cnf``.
+
+    Any other confirmation method (an RFC 8705 certificate ``x5t#S256``, a
+    ``jwk``...) cannot be checked here, so such a token is refused on every
+    scheme. Whether a ``jkt``-bound token is usable is the scheme's question:
+    the protector refuses it as a bearer token (RFC 9449 §7.2).
+    """
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if not isinstance(cnf, dict):
+        raise _fail(TokenFailure.CLAIM_TYPE, "type", "cnf", _OBJECT, cnf)
+    if set(cnf) != {"jkt"}:
+        raise _fail(TokenFailure.BOUND, "cnf", "cnf", None, tuple(sorted(cnf)))
+    jkt = cnf["jkt"]
+    if not isinstance(jkt, str) or not jkt:
+        raise _fail(TokenFailure.CLAIM_TYPE, "type", "cnf.jkt", "a non-empty string", jkt)
+    return jkt
+
+
+def refuse_bound(token: AccessToken) -> None:
+    """RFC 9449 §7.2: a DPoP-bound token received as a bearer token is refused (``BOUND``)."""
+    if token.confirmation is not None:
+        raise _fail(TokenFailure.BOUND, "cnf", "cnf", None, ("jkt",))

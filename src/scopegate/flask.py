@@ -24,7 +24,7 @@ from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings, env_name
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
-from scopegate.wsgi import ENVIRON_PROTECTOR, publish_environ, token_from_environ
+from scopegate.wsgi import ENVIRON_PROTECTOR, ENVIRON_TOKEN, publish_environ, token_from_environ
 
 __all__ = [
     "ScopeGate",
@@ -76,9 +76,15 @@ class _CurrentTokenProxy:
 current_token = cast("AccessToken", _CurrentTokenProxy())
 
 
-def error_response(error: BearerError, protector: BearerProtector[Any]) -> Response:
-    """``error`` as a Flask response: the same status, headers and body as everywhere."""
-    status, headers, body = protector.render(error)
+def error_response(
+    error: BearerError, protector: BearerProtector[Any], token: AccessToken | None = None
+) -> Response:
+    """``error`` as a Flask response: the same status, headers and body as everywhere.
+
+    ``token`` is the request's verified token when a guard refused it (the
+    challenge goes on the scheme it came with).
+    """
+    status, headers, body = protector.render(error, token)
     return Response(body, status=status_line(status), headers=headers)
 
 
@@ -119,10 +125,11 @@ def _guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F]
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = get_current_token()
             try:
-                enforce(get_current_token())
+                enforce(token)
             except BearerError as error:
-                return error_response(error, _protector())
+                return error_response(error, _protector(), token)
             if is_async:
                 return current_app.ensure_sync(view)(*args, **kwargs)
             return view(*args, **kwargs)
@@ -244,4 +251,4 @@ def _authenticate() -> Response | None:
 
 
 def _handle_error(error: BearerError) -> Response:
-    return error_response(error, _protector())
+    return error_response(error, _protector(), request.environ.get(ENVIRON_TOKEN))

@@ -103,9 +103,9 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 
     Example (RFC 8037 §A.3)::
 
-        >>> x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
-        >>> jwk_thumbprint({"kty": "OKP", "crv": "Ed25519", "x": x})
-        'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
+        x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        jwk_thumbprint({"kty": "OKP", "crv": "Ed25519", "x": x})
+        # 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
     """
     kty = jwk.get("kty") if isinstance(jwk, Mapping) else None
     names = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None

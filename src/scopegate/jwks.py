@@ -2,11 +2,13 @@
 
 The rules of *which* key verifies a token live in :mod:`scopegate.jwk`; this
 module owns *getting* the keys. It is split the httpx way: the refresh itself
-is a generator (:meth:`RemoteKeys._flow`) that yields each :class:`FetchRequest`
+is a generator (:meth:`RemoteKeys._flow`, built from the sans-IO rules of
+:mod:`scopegate.jwks_flow`) that yields each :class:`FetchRequest`
 (discovery, the JWK Set, a redirect) and receives a :class:`FetchResponse`, so
 the rules (same-host redirects only, status, JSON, issuer match, ``max-age``)
-are written once, and two small drivers run it: ``httpx.Client`` for WSGI,
-``httpx.AsyncClient`` for ASGI.
+are written once, and two small drivers here run it: ``httpx.Client`` for WSGI,
+``httpx.AsyncClient`` for ASGI. This module keeps the state (the cached set,
+the TTL, the cooldown, one fetch in flight) and builds the key source.
 
 How a request meets the cache: :meth:`RemoteKeys.key_for` never does I/O. When
 it needs keys it has not got (cold start, a ``kid`` not seen yet, outside the
@@ -27,24 +29,30 @@ and a fetch is tried again. Outages are logged once per change of state.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import ssl
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
-from scopegate.jwk import KeySet, parse_key_set, parse_static_key
+from scopegate.jwk import KeySet, parse_static_key
+from scopegate.jwks_flow import (
+    MAX_REDIRECTS,
+    FetchError,
+    FetchRequest,
+    FetchResponse,
+    discover,
+    get,
+    read_key_set,
+)
+from scopegate.jwks_flow import max_age as max_age  # importable from here, as before the split
 from scopegate.keysource import KeyRefreshNeeded
-from scopegate.settings import Settings, insecure_url_problem
+from scopegate.settings import Settings
 
 __all__ = [
     "MAX_BYTES",
@@ -58,30 +66,7 @@ __all__ = [
 ]
 
 MAX_BYTES = 512 * 1024
-MAX_REDIRECTS = 3
 logger = logging.getLogger("scopegate")
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
-_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    """A GET the refresh flow wants made."""
-
-    url: str
-
-
-@dataclass(frozen=True)
-class FetchResponse:
-    """What the driver got back: status, headers (lowercase names) and the bounded body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-class FetchError(Exception):
-    """A failed fetch; the message says why (never a key or a response body)."""
 
 
 class StaticKeys:
@@ -115,39 +100,6 @@ class StaticKeys:
 
     def on_keys_removed(self, callback: Callable[[], None]) -> None:
         """A static set never changes."""
-
-
-def max_age(headers: Mapping[str, str], ceiling: float) -> float:
-    """How long a response may be cached: ``Cache-Control: max-age`` if shorter than ``ceiling``."""
-    control = headers.get("cache-control", "")
-    if _NO_CACHE.search(control):
-        return 0.0
-    match = _MAX_AGE.search(control)
-    return ceiling if match is None else min(ceiling, float(match.group(1)))
-
-
-def _same_origin_host(url: str, target: str) -> bool:
-    a, b = urlsplit(url), urlsplit(target)
-    downgrade = a.scheme == "https" and b.scheme != "https"
-    return a.hostname == b.hostname and a.port == b.port and not downgrade
-
-
-def _discovery_urls(issuer: str) -> list[str]:
-    """OpenID Connect Discovery §4, then RFC 8414 §3.1's well-known URL for ``issuer``."""
-    parts = urlsplit(issuer)
-    path = parts.path.rstrip("/")
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return [
-        f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-        f"{origin}/.well-known/oauth-authorization-server{path}",
-    ]
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise FetchError("the response is not JSON") from exc
 
 
 _Flow = Generator[FetchRequest, FetchResponse, tuple[KeySet, float]]
@@ -243,57 +195,12 @@ class RemoteKeys:
 
     # -- the refresh: rules, sans-IO ---------------------------------------------------
 
-    def _get(self, url: str) -> Generator[FetchRequest, FetchResponse, FetchResponse]:
-        """GET ``url``, following at most MAX_REDIRECTS redirects on the same host."""
-        for _ in range(MAX_REDIRECTS + 1):
-            response = yield FetchRequest(url)
-            if response.status in (301, 302, 303, 307, 308):
-                target = urljoin(url, response.headers.get("location", ""))
-                if not _same_origin_host(url, target):
-                    raise FetchError(f"redirected from {url} to another host")
-                url = target
-                continue
-            if response.status != 200:
-                raise FetchError(f"{url} answered HTTP {response.status}")
-            return response
-        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
-
-    def _discover(self) -> Generator[FetchRequest, FetchResponse, str]:
-        assert self.issuer is not None
-        problems = []
-        for url in _discovery_urls(self.issuer):
-            try:
-                document = _json((yield from self._get(url)).body)
-            except FetchError as exc:
-                problems.append(str(exc))
-                continue
-            if not isinstance(document, dict):
-                problems.append(f"{url} is not a metadata object")
-                continue
-            if document.get("issuer") != self.issuer:
-                # RFC 8414 §3.3 / OIDC Discovery §4.3: a mismatch is a misconfiguration.
-                raise FetchError(
-                    f"{url} names issuer {document.get('issuer')!r}, not the configured "
-                    f"{self.issuer!r}: the configuration is refused"
-                )
-            jwks_uri = document.get("jwks_uri")
-            if not isinstance(jwks_uri, str):
-                raise FetchError(f"{url} has no jwks_uri")
-            if problem := insecure_url_problem(jwks_uri, allow_insecure=self.allow_insecure):
-                raise FetchError(f"the discovered jwks_uri {problem}")
-            return jwks_uri
-        raise FetchError("discovery failed: " + "; ".join(problems))
-
     def _flow(self) -> _Flow:
         """One refresh: discovery when needed, then the JWK Set; returns the keys and their TTL."""
         if self.url is None:
-            self.url = yield from self._discover()
-        response = yield from self._get(self.url)
-        try:
-            keys = parse_key_set(_json(response.body))
-        except ValueError as exc:
-            raise FetchError(str(exc)) from exc
-        return keys, max_age(response.headers, self.ttl)
+            assert self.issuer is not None
+            self.url = yield from discover(self.issuer, allow_insecure=self.allow_insecure)
+        return read_key_set((yield from get(self.url)), self.ttl)
 
     def _begin(self) -> bool:
         """Claim the refresh; False when another one runs or the cooldown forbids it."""

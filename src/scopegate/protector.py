@@ -20,11 +20,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
-from scopegate.bearer import extract_token
+from scopegate.bearer import BEARER, DPOP, Credentials, extract_credentials, single_proof
 from scopegate.cache import TokenCache
+from scopegate.challenge import challenge_for
 from scopegate.errors import (
     BearerError,
     ConfigurationError,
@@ -32,20 +33,43 @@ from scopegate.errors import (
     ErrorResponse,
     InvalidTokenError,
     MissingTokenError,
+    TokenFailure,
 )
 from scopegate.keysource import KeyRefreshNeeded, KeySource
+from scopegate.request_url import RequestTarget
 from scopegate.scopes import ScopeRequirement
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
 
-__all__ = ["QUERY_PARAMETER", "BearerProtector", "enforce_scopes", "resolve_settings"]
+if TYPE_CHECKING:
+    from scopegate.dpop import DPoPProof
+    from scopegate.dpop_policy import DPoPPolicy
+
+__all__ = [
+    "QUERY_PARAMETER",
+    "BearerProtector",
+    "Target",
+    "enforce_scopes",
+    "resolve_settings",
+    "scheme_of",
+]
 
 QUERY_PARAMETER = "access_token"
 # Rejections are logged by rule name only: never a token, a claim value or a secret.
 logger = logging.getLogger("scopegate")
 
 P = TypeVar("P")
+#: How an adapter hands over a request's method and URL parts: called only for a
+#: DPoP request (a Bearer request never builds its URL).
+Target = Callable[[], RequestTarget]
+
+
+def scheme_of(token: AccessToken | None) -> str | None:
+    """The scheme an accepted request used: a bound token is only ever accepted with DPoP."""
+    if token is None:
+        return None
+    return BEARER if token.confirmation is None else DPOP
 
 
 def resolve_settings(
@@ -143,12 +167,44 @@ class BearerProtector(Generic[P]):
         if self._keys is not None and self._published is not None:
             # A key that leaves the JWK Set takes what its tokens published with it.
             self._keys.on_keys_removed(self._published.clear)
+        #: The ``dpop`` setting: ``allowed``, ``required`` or ``disabled``.
+        self.dpop_mode = settings.dpop
+        self.dpop_algorithms = tuple(settings.dpop_algorithms)
+        self.public_base_url = settings.public_base_url
+        self._dpop: DPoPPolicy | None = None
+        if settings.dpop_offered:
+            # Imported here: checking proofs needs cryptography, which a core install
+            # (HS256 only, dpop resolved to disabled) does not load.
+            from scopegate.dpop_policy import DPoPPolicy
 
-    def render(self, error: BearerError) -> ErrorResponse:
-        """The response that rejects a request with ``error``."""
+            self._dpop = DPoPPolicy(settings, verifier.clock)
+
+    def render(self, error: BearerError, token: AccessToken | None = None) -> ErrorResponse:
+        """The response that rejects a request with ``error``.
+
+        Args:
+            error: the rejection.
+            token: the request's verified token, when a route guard refused it:
+                the challenge then goes on the scheme the token came with.
+        """
         if self._renderer is None:
-            return error.response(self.realm)
-        return self._renderer(error, self.realm)
+            response = error.response(self.realm)
+        else:
+            response = self._renderer(error, self.realm)
+        if self.dpop_mode == "disabled":
+            return response
+        challenge = challenge_for(
+            error,
+            realm=self.realm,
+            mode=self.dpop_mode,
+            algorithms=self.dpop_algorithms,
+            scheme=error.scheme or scheme_of(token),
+        )
+        headers = [
+            (name, challenge if name.lower() == "www-authenticate" else value)
+            for name, value in response.headers
+        ]
+        return response._replace(headers=headers)
 
     def is_public(self, path: str) -> bool:
         """True for paths that are served without looking at credentials."""
@@ -166,33 +222,45 @@ class BearerProtector(Generic[P]):
         query_tokens: Sequence[str] = (),
         *,
         cache_key: Hashable | None = None,
+        dpop: Sequence[str] = (),
+        target: Target | None = None,
     ) -> P:
         """What the request publishes: for its verified token, or :attr:`anonymous`.
 
         Blocking: when the signing keys must be fetched first (a key source, a
         ``kid`` not seen yet) the fetch runs in this thread, one at a time per
-        source. ASGI code calls :meth:`authenticate_async` instead.
+        source, and a shared replay store is asked from this thread. ASGI code
+        calls :meth:`authenticate_async` instead.
 
         Args:
             authorization: every ``Authorization`` header value of the request.
             query_tokens: the ``access_token`` query values (see :meth:`query_tokens`).
             cache_key: the raw header value as the adapter will pass it to
-                :meth:`cached`; the result is cached under it when the token came
-                from that single header.
+                :meth:`cached`; the result is cached under it when a bearer
+                token came from that single header. A DPoP request is never
+                answered by :meth:`cached` (a proof is good for one request):
+                what it publishes is kept apart, for the next proof with that token.
+            dpop: every ``DPoP`` header value of the request.
+            target: the request's method and URL parts
+                (:func:`~scopegate.request_url.asgi_target`,
+                :func:`~scopegate.request_url.wsgi_target`), called only for a
+                DPoP request; required for the DPoP scheme to be accepted.
 
         Raises:
             BearerError: the request must be rejected with this error.
         """
         try:
-            access = self._verify(authorization, query_tokens)
+            access, proof = self._verify(authorization, query_tokens, dpop, target)
         except KeyRefreshNeeded as signal:
             signal.source.refresh_sync()
-            access = self._verify(authorization, query_tokens, retried=True)
+            access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
+        if proof is not None:
+            self._spend(proof)
         keys = self._keys
         if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
             # One background thread at a time, whatever the number of requests that noticed.
             threading.Thread(target=self._refresh_in_background, args=(keys,), daemon=True).start()
-        return self._publish_for(access, cache_key, query_tokens)
+        return self._publish_for(access, cache_key, query_tokens, proof)
 
     async def authenticate_async(
         self,
@@ -200,26 +268,49 @@ class BearerProtector(Generic[P]):
         query_tokens: Sequence[str] = (),
         *,
         cache_key: Hashable | None = None,
+        dpop: Sequence[str] = (),
+        target: Target | None = None,
     ) -> P:
         """:meth:`authenticate` for an event loop: a key fetch is awaited, never blocking.
 
         Concurrent requests that need the same keys share one fetch; a stale key
         set is refreshed in the background while requests keep being served.
+        The replay store is asked with ``first_use_async``.
 
         Raises:
             BearerError: the request must be rejected with this error.
         """
         try:
-            access = self._verify(authorization, query_tokens)
+            access, proof = self._verify(authorization, query_tokens, dpop, target)
         except KeyRefreshNeeded as signal:
             await signal.source.refresh_async()
-            access = self._verify(authorization, query_tokens, retried=True)
+            access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
+        if proof is not None:
+            await self._spend_async(proof)
         keys = self._keys
         if keys is not None and keys.refresh_due():
             task = asyncio.get_running_loop().create_task(keys.refresh_async())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        return self._publish_for(access, cache_key, query_tokens)
+        return self._publish_for(access, cache_key, query_tokens, proof)
+
+    def _spend(self, proof: DPoPProof) -> None:
+        assert self._dpop is not None  # a proof is only checked with DPoP on
+        try:
+            self._dpop.spend(proof)
+        except BearerError as error:
+            error.scheme = DPOP
+            _log_rejection(error)
+            raise
+
+    async def _spend_async(self, proof: DPoPProof) -> None:
+        assert self._dpop is not None  # a proof is only checked with DPoP on
+        try:
+            await self._dpop.spend_async(proof)
+        except BearerError as error:
+            error.scheme = DPOP
+            _log_rejection(error)
+            raise
 
     async def prefetch(self) -> None:
         """Fetch the signing keys ahead of the first request (ASGI lifespan startup).
@@ -236,41 +327,94 @@ class BearerProtector(Generic[P]):
             self._refreshing.release()
 
     def _publish_for(
-        self, access: AccessToken | None, cache_key: Hashable | None, query_tokens: Sequence[str]
+        self,
+        access: AccessToken | None,
+        cache_key: Hashable | None,
+        query_tokens: Sequence[str],
+        proof: DPoPProof | None = None,
     ) -> P:
         if access is None:
             return self.anonymous
+        cache = self._published
+        if proof is not None:
+            # The proof passed for this request; what its token publishes is reusable
+            # (keyed apart from every Authorization header: a header cache hit has no proof).
+            key = (DPOP, cache_key)
+            published = cache.get(key) if cache is not None and cache_key else None
+            if published is None:
+                published = self._publish(access)
+                if cache is not None and cache_key:
+                    cache.put(key, published, access.expires_at.timestamp())
+            return published
         published = self._publish(access)
-        if self._published is not None and cache_key is not None and not query_tokens:
-            self._published.put(cache_key, published, access.expires_at.timestamp())
+        if cache is not None and cache_key is not None and not query_tokens:
+            cache.put(cache_key, published, access.expires_at.timestamp())
         return published
 
     def _verify(
-        self, authorization: Sequence[str], query_tokens: Sequence[str], *, retried: bool = False
-    ) -> AccessToken | None:
-        """The request's verified token, None when anonymous; logs a rejection by rule name."""
+        self,
+        authorization: Sequence[str],
+        query_tokens: Sequence[str],
+        dpop: Sequence[str],
+        target: Target | None,
+        *,
+        retried: bool = False,
+    ) -> tuple[AccessToken | None, DPoPProof | None]:
+        """The request's verified token (None when anonymous) and its checked, unreplayed proof.
+
+        Logs a rejection by rule name.
+        """
+        credentials: Credentials | None = None
         try:
-            token = extract_token(authorization, query_tokens, max_length=self._max_header)
-            if token is None:
+            credentials = extract_credentials(
+                authorization,
+                query_tokens,
+                max_length=self._max_header,
+                dpop=self._dpop is not None,
+            )
+            if credentials is None:
                 if self.auth_required:
                     raise MissingTokenError()
-                return None
-            if not retried:
-                return self.verifier.verify(token)
-            try:
-                return self.verifier.verify(token)
-            except KeyRefreshNeeded as signal:  # refreshed already: no key for this token
-                raise signal.source.settle() from None
+                return None, None
+            if credentials.scheme == DPOP:
+                return self._verify_dpop(credentials.token, dpop, target, retried)
+            if self.dpop_mode == "required":
+                raise InvalidTokenError(TokenFailure.DPOP_REQUIRED)
+            return self._verify_token(credentials.token, retried, bound=False), None
         except BearerError as error:
-            if logger.isEnabledFor(logging.DEBUG):
-                failure = error.failure if isinstance(error, InvalidTokenError) else None
-                reason = failure.name if failure is not None else error.description
-                logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
+            if error.scheme is None and credentials is not None:
+                error.scheme = credentials.scheme
+            _log_rejection(error)
             raise
+
+    def _verify_token(self, token: str, retried: bool, *, bound: bool) -> AccessToken:
+        if not retried:
+            return self.verifier.verify(token, bound=bound)
+        try:
+            return self.verifier.verify(token, bound=bound)
+        except KeyRefreshNeeded as signal:  # refreshed already: no key for this token
+            raise signal.source.settle() from None
+
+    def _verify_dpop(
+        self, token: str, dpop: Sequence[str], target: Target | None, retried: bool
+    ) -> tuple[AccessToken, DPoPProof]:
+        """RFC 9449 §4.3 and §7.1: one proof, a bound token, the proof for this request and key."""
+        policy = self._dpop
+        assert policy is not None  # the DPoP scheme is only parsed when proofs are checked
+        proof = single_proof(dpop)
+        access = self._verify_token(token, retried, bound=True)
+        return access, policy.check(token, access, proof, target)
 
 
 def _never(header: Hashable) -> None:
     return None
+
+
+def _log_rejection(error: BearerError) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        failure = getattr(error, "failure", None)
+        reason = failure.name if failure is not None else error.description
+        logger.debug("rejected request: %s (%s)", type(error).__name__, reason)
 
 
 def enforce_scopes(token: AccessToken | None, requirement: ScopeRequirement) -> AccessToken:

@@ -21,6 +21,10 @@ it only defines fixtures, so nothing happens unless a test asks for one:
     :func:`~scopegate.testing.mint_token` bound to ``scopegate_settings``.
 ``bearer``
     :func:`~scopegate.testing.bearer`: a token as an ``Authorization`` header dict.
+``scopegate_dpop_key``
+    A new ES256 :class:`~scopegate.client.dpop.DPoPKey` per test, for
+    ``mint_token(dpop_key=...)`` and :func:`~scopegate.testing.dpop_proof`
+    (needs httpx, as ``scopegate.client`` does: ``pip install 'scopegate[client]'``).
 
 Example::
 
@@ -35,7 +39,7 @@ import functools
 import json
 import secrets
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,10 +48,14 @@ from scopegate.testing import bearer as _bearer
 from scopegate.testing import mint_token as _mint_token
 from scopegate.testing import test_settings
 
+if TYPE_CHECKING:
+    from scopegate.client.dpop import DPoPKey
+
 __all__ = [
     "bearer",
     "mint_token",
     "pytest_runtest_makereport",
+    "scopegate_dpop_key",
     "scopegate_settings",
     "scopegate_settings_overrides",
     "scopegate_test_secret",
@@ -114,6 +122,16 @@ def mint_token(scopegate_settings: Settings) -> Callable[..., str]:
 def bearer() -> Callable[[str], dict[str, str]]:
     """``bearer(token)``: the ``Authorization`` header dict for ``token``."""
     return _bearer
+
+
+@pytest.fixture
+def scopegate_dpop_key() -> DPoPKey:
+    """A new ES256 DPoP key: the client's key pair for DPoP-bound tokens and proofs."""
+    # Imported here, not at the top: the plugin loads in every pytest run, with or
+    # without httpx (which the client package needs).
+    from scopegate.client.dpop import DPoPKey
+
+    return DPoPKey.generate()
 
 
 def _changed_settings(settings: Settings, first: Settings | None) -> list[str]:

@@ -20,6 +20,16 @@ with the private half, with its ``kid``::
     settings = test_settings(algorithms=["RS256"])
     token = mint_token(settings, scopes=["read:messages"])
 
+DPoP-bound tokens (RFC 9449) take the client's key, a
+:class:`scopegate.client.dpop.DPoPKey` (the ``scopegate_dpop_key`` fixture
+gives one): ``mint_token(settings, dpop_key=key)`` adds ``cnf.jkt``, and
+``dpop_proof`` signs the proof for one request, with any claim replaced::
+
+    key = DPoPKey.generate()
+    token = mint_token(settings, scopes=["read:messages"], dpop_key=key)
+    client.get("/api/messages", headers=dpop_headers(token, key, "GET", url))
+    stale = dpop_proof(key, "GET", url, token=token, iat=int(time.time()) - 3600)
+
 The pytest fixtures built on these helpers live
 in :mod:`scopegate.pytest_plugin`. Nothing here imports a web framework or pytest.
 """
@@ -30,9 +40,9 @@ import functools
 import json
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import jwt
 
@@ -44,8 +54,11 @@ __all__ = [
     "TEST_IDENTIFIER",
     "TEST_ISSUER",
     "TEST_SUBJECT",
+    "DPoPSigner",
     "KeyPair",
     "bearer",
+    "dpop_headers",
+    "dpop_proof",
     "key_pair",
     "mint_token",
     "test_settings",
@@ -54,6 +67,22 @@ __all__ = [
 TEST_IDENTIFIER = "https://api.scopegate.test"
 TEST_ISSUER = "https://auth.scopegate.test/"
 TEST_SUBJECT = client_subject("scopegate-test-client")
+
+
+class DPoPSigner(Protocol):
+    """What the DPoP helpers need of a key: :class:`scopegate.client.dpop.DPoPKey` is one.
+
+    (A protocol, so this module imports nothing from the client package.)
+    """
+
+    @property
+    def thumbprint(self) -> str: ...
+
+    def claims(
+        self, method: str, url: str, *, access_token: str | None = None, nonce: str | None = None
+    ) -> dict[str, Any]: ...
+
+    def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -174,6 +203,7 @@ def mint_token(
     headers: dict[str, Any] | None = None,
     profile: str | None = None,
     key: Any = None,
+    dpop_key: DPoPSigner | None = None,
     **claims: Any,
 ) -> str:
     """A signed access token that a verifier built from ``settings`` accepts.
@@ -198,6 +228,8 @@ def mint_token(
         profile: ``default`` or ``rfc9068``; None follows ``settings.token_profile``.
         key: a private key to sign an asymmetric token with, instead of the
             :func:`key_pair` the settings' ``public_key`` names.
+        dpop_key: bind the token to this client key: ``cnf: {"jkt": <its thumbprint>}``
+            (unless ``cnf`` is among ``claims``).
         **claims: claims to add or replace; a claim given as None is removed.
 
     Raises:
@@ -220,6 +252,7 @@ def mint_token(
         scopes=scopes,
         issued_at=time.time() if now is None else now,
         lifetime=expires_in,
+        extra=None if dpop_key is None else {"cnf": {"jkt": dpop_key.thumbprint}},
     )
     header: dict[str, Any] = {}
     if (profile or settings.token_profile) == "rfc9068":
@@ -251,3 +284,34 @@ def mint_token(
 def bearer(token: str) -> dict[str, str]:
     """The ``Authorization`` header that sends ``token``, as a dict for any test client."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def dpop_proof(
+    key: DPoPSigner,
+    method: str,
+    url: str,
+    *,
+    token: str | None = None,
+    headers: Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> str:
+    """A DPoP proof signed by ``key`` for ``method`` on ``url`` (and ``token``'s ``ath``).
+
+    The claims are those the client sends (fresh ``jti`` and ``iat``, ``htm``,
+    ``htu``, ``ath`` with a ``token``); ``overrides`` replace any of them
+    (``nonce="..."``, ``iat=0``, ``htm="POST"``) and a claim given as None is
+    removed. ``headers`` replaces JOSE header parameters (``typ``, ``jwk``...).
+
+    Example::
+
+        replayed = dpop_proof(key, "GET", url, token=token, jti="same-every-time")
+        no_ath = dpop_proof(key, "GET", url, token=token, ath=None)
+    """
+    claims = key.claims(method, url, access_token=token)
+    claims.update(overrides)
+    return key.sign({name: value for name, value in claims.items() if value is not None}, headers)
+
+
+def dpop_headers(token: str, key: DPoPSigner, method: str, url: str) -> dict[str, str]:
+    """``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof for one request."""
+    return {"Authorization": f"DPoP {token}", "DPoP": dpop_proof(key, method, url, token=token)}

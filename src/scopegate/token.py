@@ -32,6 +32,10 @@ class AccessToken:
     issuer: str | None
     expires_at: datetime
     issued_at: datetime | None = None
+    #: The RFC 7638 thumbprint of the key the token is bound to (``cnf.jkt``,
+    #: RFC 9449 §6); None for a bearer token. A bound token is only ever
+    #: accepted with a DPoP proof signed by that key.
+    confirmation: str | None = None
 
     @property
     def identity(self) -> str | None:

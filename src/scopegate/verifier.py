@@ -21,7 +21,13 @@ from jwt.algorithms import Algorithm, get_default_algorithms
 from jwt.exceptions import PyJWTError
 
 from scopegate.cache import TokenCache
-from scopegate.claims import Validator, build_access_token, check_header, run_validator
+from scopegate.claims import (
+    Validator,
+    build_access_token,
+    check_header,
+    refuse_bound,
+    run_validator,
+)
 from scopegate.errors import ConfigurationError, FailureDetail, InvalidTokenError, TokenFailure
 from scopegate.jws import load_object, split_compact
 from scopegate.keysource import KeySource
@@ -107,8 +113,16 @@ class TokenVerifier:
             if self.key_source is not None:  # a revoked key's tokens leave the cache
                 self.key_source.on_keys_removed(self.cache.clear)
 
-    def verify(self, token: str) -> AccessToken:
+    def verify(self, token: str, *, bound: bool = False) -> AccessToken:
         """Verify ``token`` and return what it grants.
+
+        Args:
+            token: the access token.
+            bound: accept a DPoP-bound token (``cnf.jkt``); only for a caller
+                that checks its DPoP proof next, as
+                :class:`~scopegate.protector.BearerProtector` does. By default
+                a bound token is refused (``BOUND``, RFC 9449 §7.2): used as a
+                bearer token it proves nothing.
 
         Raises:
             InvalidTokenError: for anything wrong with the token, whatever the input.
@@ -117,6 +131,8 @@ class TokenVerifier:
             raise InvalidTokenError(TokenFailure.MALFORMED, detail=FailureDetail("empty"))
         cache = self.cache
         if cache is not None and (cached := cache.get(token)) is not None:
+            if not bound and cached.confirmation is not None:
+                refuse_bound(cached)
             return cached
         if len(token) > self.settings.max_token_bytes:
             raise InvalidTokenError(
@@ -129,6 +145,8 @@ class TokenVerifier:
             run_validator(validator, access.claims)
         if cache is not None:
             cache.put(token, access, access.expires_at.timestamp())
+        if not bound and access.confirmation is not None:
+            refuse_bound(access)
         return access
 
     def _decode(self, token: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scopegate.errors import BearerError, ErrorRenderer, status_line
 from scopegate.protector import BearerProtector
+from scopegate.request_url import wsgi_target
 from scopegate.settings import Settings
 from scopegate.token import AccessToken
 from scopegate.verifier import TokenVerifier
@@ -59,10 +60,13 @@ def token_from_environ(environ: WSGIEnvironment) -> AccessToken | None:
 
 
 def render_error(
-    error: BearerError, protector: BearerProtector[Any], start_response: StartResponse
+    error: BearerError,
+    protector: BearerProtector[Any],
+    start_response: StartResponse,
+    token: AccessToken | None = None,
 ) -> list[bytes]:
     """Answer with ``error``: the same status, headers and JSON body as the ASGI side."""
-    status, headers, body = protector.render(error)
+    status, headers, body = protector.render(error, token)
     start_response(status_line(status), [*headers, ("content-length", str(len(body)))])
     return [body]
 
@@ -160,6 +164,12 @@ def authenticate_environ(
         token = protector.cached(header)
         if token is not None:
             return token
+    # A WSGI server joins repeated DPoP headers with commas: single_proof sees two.
+    proof: str | None = environ.get("HTTP_DPOP")
     return protector.authenticate(
-        [] if header is None else [header], protector.query_tokens(query), cache_key=header
+        [] if header is None else [header],
+        protector.query_tokens(query),
+        cache_key=header,
+        dpop=() if proof is None else (proof,),
+        target=lambda: wsgi_target(environ),
     )

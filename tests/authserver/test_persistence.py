@@ -19,6 +19,7 @@ from authserver.harness import (
 from authserver.test_credentials import legacy_scrypt_hash
 from scopegate import Settings, TokenVerifier
 from scopegate.authserver import create_app
+from scopegate.authserver.storage.database import SCHEMA_VERSION
 from scopegate.authserver.storage.records import Page
 from scopegate.errors import ConfigurationError
 
@@ -163,4 +164,4 @@ def test_a_version_1_database_is_migrated_and_its_scrypt_secrets_still_work(
             assert created.status_code == 201, created.text
             assert created.json()["is_first_party"] is False
         with live.store.db.read() as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

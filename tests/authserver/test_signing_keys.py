@@ -32,6 +32,7 @@ from authserver.harness import (
     serve_db,
 )
 from scopegate.authserver import MANAGEMENT_SCOPES, create_app
+from scopegate.authserver.storage.database import SCHEMA_VERSION
 
 API = "https://rs256-api"
 CACHE = "public, max-age=60"
@@ -151,6 +152,10 @@ def test_the_discovery_documents(live: Live) -> None:
         "jwks_uri": base + "/.well-known/jwks.json",
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "dpop_signing_alg_values_supported": [
+            *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+            *("ES256", "ES384", "ES512", "EdDSA"),
+        ],
     }
     for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
         response = httpx.get(base + path)
@@ -343,6 +348,7 @@ def test_a_version_2_database_gets_signing_keys_and_their_scopes(tmp_path: Path)
     old_scopes = [scope for scope in MANAGEMENT_SCOPES if "signing_keys" not in scope]
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE signing_keys")
+        conn.execute("ALTER TABLE resource_servers DROP COLUMN proof_of_possession")  # version 4's
         conn.execute("UPDATE client_grants SET scope = ?", (json.dumps(old_scopes),))
         conn.execute("PRAGMA user_version = 2")
     conn.close()
@@ -357,7 +363,7 @@ def test_a_version_2_database_gets_signing_keys_and_their_scopes(tmp_path: Path)
         assert keys.status_code == 200
         assert [len(kids(keys.json(), flag)) for flag in ("current", "next")] == [1, 1]
         with live.store.db.read() as read:
-            assert read.execute("PRAGMA user_version").fetchone()[0] == 3
+            assert read.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(

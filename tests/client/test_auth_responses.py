@@ -147,6 +147,13 @@ def test_without_expires_in_the_token_is_kept_until_a_401() -> None:
             id="not-bearer",
         ),
         pytest.param(
+            token("t", token_type="DPoP"),
+            200,
+            "invalid_response",
+            "a DPoP token, but no dpop_key to use it",
+            id="dpop-without-a-key",
+        ),
+        pytest.param(
             token("t", token_type=None),
             200,
             "invalid_response",
@@ -266,3 +273,60 @@ def test_get_token_releases_the_lock_when_the_send_fails() -> None:
         worker.join(5)
     assert caught.value is not None  # the traceback is still alive here
     assert got == ["t1"]
+
+
+def test_a_dpop_key_with_a_bearer_answer_sends_bearer_and_no_proof() -> None:
+    """An authorization server (or API) without DPoP answers token_type Bearer: used as such."""
+    from scopegate.client.dpop import DPoPKey
+
+    sent: list[httpx.Request] = []
+
+    def endpoint(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if str(request.url) == TOKEN_URL:
+            return token("t1", token_type="bearer")
+        return httpx.Response(200, json={})
+
+    auth = make_auth(dpop_key=DPoPKey.generate())
+    with httpx.Client(transport=httpx.MockTransport(endpoint), auth=auth) as http:
+        assert http.get(API).status_code == 200
+    assert "dpop" in sent[0].headers  # the token request offered a proof
+    assert sent[1].headers["authorization"] == "Bearer t1"
+    assert "dpop" not in sent[1].headers
+
+
+def test_a_use_dpop_nonce_without_a_nonce_header_is_not_retried() -> None:
+    """RFC 9449 §8: the retry needs the DPoP-Nonce to use; without one the 400 is the answer."""
+    from scopegate.client.dpop import DPoPKey
+
+    answer = httpx.Response(400, json={"error": "use_dpop_nonce", "error_description": "x"})
+    endpoint = Endpoint(answer, good=lambda value: True)
+    auth = make_auth(dpop_key=DPoPKey.generate())
+    with (
+        httpx.Client(transport=httpx.MockTransport(endpoint), auth=auth) as http,
+        pytest.raises(TokenRequestError) as caught,
+    ):
+        http.get(API)
+    assert (caught.value.status_code, caught.value.error) == (400, "use_dpop_nonce")
+    assert len(endpoint.token_requests) == 1
+
+
+def test_a_token_endpoint_that_keeps_asking_for_a_nonce_is_asked_twice_only() -> None:
+    from scopegate.client.dpop import DPoPKey
+
+    def ask() -> httpx.Response:
+        return httpx.Response(
+            400,
+            json={"error": "use_dpop_nonce", "error_description": "x"},
+            headers={"DPoP-Nonce": "n-1"},
+        )
+
+    endpoint = Endpoint(ask(), ask(), ask(), good=lambda value: True)
+    auth = make_auth(dpop_key=DPoPKey.generate())
+    with (
+        httpx.Client(transport=httpx.MockTransport(endpoint), auth=auth) as http,
+        pytest.raises(TokenRequestError) as caught,
+    ):
+        http.get(API)
+    assert caught.value.error == "use_dpop_nonce"
+    assert len(endpoint.token_requests) == 2

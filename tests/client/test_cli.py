@@ -184,6 +184,23 @@ def test_a_conflict(env: dict[str, str], cli: InProcessCli) -> None:
     )
 
 
+def test_the_dpop_policy(env: dict[str, str], cli: InProcessCli) -> None:
+    """--dpop as Auth0's proof_of_possession; 'off' removes it."""
+    ident = f"https://api-{secrets.token_hex(4)}.test"
+    created = ok(cli, ["api", "create", "--identifier", ident, "--dpop", "required"], env)
+    assert created["proof_of_possession"] == {"mechanism": "dpop", "required": True}
+    allowed = ok(cli, ["api", "update", ident, "--dpop", "allowed"], env)
+    assert allowed["proof_of_possession"] == {"mechanism": "dpop", "required": False}
+    assert ok(cli, ["api", "update", ident, "--name", "renamed"], env)["proof_of_possession"] == {
+        "mechanism": "dpop",
+        "required": False,
+    }
+    off = ok(cli, ["api", "update", ident, "--dpop", "off"], env)
+    assert "proof_of_possession" not in off
+    plain = ok(cli, ["api", "create", "--identifier", ident + "/2"], env)
+    assert "proof_of_possession" not in plain
+
+
 def test_signing_keys(env: dict[str, str], cli: InProcessCli) -> None:
     keys = ok(cli, ["keys", "list"], env)
     (current,) = [key["kid"] for key in keys if key.get("current")]
@@ -250,8 +267,8 @@ def test_an_unreachable_server(cli: InProcessCli) -> None:
         pytest.param(
             ["api", "update", "some-id"],
             {"SCOPEGATE_MANAGEMENT_URL": "http://127.0.0.1:9", "SCOPEGATE_MANAGEMENT_TOKEN": "t"},
-            "scopegate api update: error: nothing to change: give --name, --scope or "
-            "--token-lifetime",
+            "scopegate api update: error: nothing to change: give --name, --scope, "
+            "--token-lifetime or --dpop",
             id="nothing-to-change",
         ),
     ],

@@ -27,6 +27,7 @@ def ruff_sort_key(name: str) -> tuple[int, str]:
     [
         "scopegate.client",
         "scopegate.client.auth",
+        "scopegate.client.dpop",
         "scopegate.client.errors",
         "scopegate.client.management",
         "scopegate.demo",
@@ -82,6 +83,12 @@ def test_the_command_line_loads_no_http_client_until_a_command_needs_it() -> Non
             "scopegate.client",
             "scopegate.client needs httpx: pip install 'scopegate[client]'",
             id="client",
+        ),
+        pytest.param(
+            "cryptography",
+            "scopegate.client.dpop",
+            "scopegate.client.dpop needs cryptography: pip install 'scopegate[client]'",
+            id="client-dpop",
         ),
         pytest.param(
             "httpx",

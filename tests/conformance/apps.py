@@ -71,8 +71,13 @@ def from_our_client(token: AccessToken) -> bool:
 
 def _identity(token: AccessToken | None) -> dict[str, Any]:
     if token is None:
-        return {"subject": None, "client_id": None, "scopes": []}
-    return {"subject": token.subject, "client_id": token.client_id, "scopes": sorted(token.scopes)}
+        return {"subject": None, "client_id": None, "scopes": [], "confirmation": None}
+    return {
+        "subject": token.subject,
+        "client_id": token.client_id,
+        "scopes": sorted(token.scopes),
+        "confirmation": token.confirmation,
+    }
 
 
 def _ws_message(token: AccessToken | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dpop_cases import DPOP_CASES, DPOP_WS_CASES
 from .model import (
     ANONYMOUS,
     IDENTITY,
@@ -204,6 +205,7 @@ CASES: tuple[Case, ...] = (
     *PUBLIC_CASES,
     *ANONYMOUS_CASES,
     *QUERY_CASES,
+    *DPOP_CASES,
 )
 
 WS_MESSAGE = {"route": "ws", "subject": IDENTITY["subject"]}
@@ -236,4 +238,5 @@ WS_CASES: tuple[WsCase, ...] = (
         query=(("access_token", VALID),),
         denial=missing("ws-query-token-off-by-default", "/ws"),
     ),
+    *DPOP_WS_CASES,
 )

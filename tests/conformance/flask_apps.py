@@ -46,8 +46,13 @@ def identity(token: AccessToken | None) -> dict[str, Any]:
     ``current_token`` is a proxy, never ``None`` itself: test it for truth, not identity.
     """
     if not token:
-        return {"subject": None, "client_id": None, "scopes": []}
-    return {"subject": token.subject, "client_id": token.client_id, "scopes": sorted(token.scopes)}
+        return {"subject": None, "client_id": None, "scopes": [], "confirmation": None}
+    return {
+        "subject": token.subject,
+        "client_id": token.client_id,
+        "scopes": sorted(token.scopes),
+        "confirmation": token.confirmation,
+    }
 
 
 def _middleware_routes(app: Flask) -> None:

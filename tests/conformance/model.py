@@ -31,6 +31,7 @@ __all__ = [
     "bad_token",
     "bearer",
     "challenge",
+    "dpop_challenge",
     "forbidden",
     "missing",
     "ok",
@@ -41,6 +42,9 @@ Fields = tuple[tuple[str, Value], ...]
 
 REALM = "api"
 MISSING = "A bearer token is required"
+# The default dpop_algorithms: every asymmetric algorithm scopegate verifies.
+DPOP_ALGS = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"
+DPOP_OFFER = f'DPoP realm="{REALM}", algs="{DPOP_ALGS}"'
 
 # What each route answers on success. /api/whoami echoes the token.
 ROUTE_BODIES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
@@ -59,9 +63,12 @@ IDENTITY: Mapping[str, Any] = MappingProxyType(
         "subject": f"{CLIENT_ID}@clients",
         "client_id": CLIENT_ID,
         "scopes": ["other-scope", "sample-scope"],
+        "confirmation": None,
     }
 )
-ANONYMOUS: Mapping[str, Any] = MappingProxyType({"subject": None, "client_id": None, "scopes": []})
+ANONYMOUS: Mapping[str, Any] = MappingProxyType(
+    {"subject": None, "client_id": None, "scopes": [], "confirmation": None}
+)
 
 
 def _realize(fields: Fields) -> list[tuple[str, str]]:
@@ -153,12 +160,40 @@ class WsCase:
         return _realize(self.query)
 
 
-def challenge(error: str | None = None, description: str = "", scope: str | None = None) -> str:
-    """The exact ``WWW-Authenticate`` value, spelled out by hand."""
+def _params(error: str | None, description: str, scope: str | None) -> str:
     if error is None:
-        return f'Bearer realm="{REALM}"'
-    value = f'Bearer realm="{REALM}", error="{error}", error_description="{description}"'
+        return ""
+    value = f', error="{error}", error_description="{description}"'
     return value if scope is None else f'{value}, scope="{scope}"'
+
+
+def challenge(
+    error: str | None = None, description: str = "", scope: str | None = None, *, mode: str = ""
+) -> str:
+    """The exact ``WWW-Authenticate`` value of a Bearer-scheme answer, spelled out by hand.
+
+    In the default mode (``dpop="allowed"``) a 401 or 400 also offers the DPoP
+    scheme, bare; a 403 names the scheme that was used only. ``mode="disabled"``
+    is the RFC 6750 challenge alone.
+    """
+    bearer = f'Bearer realm="{REALM}"{_params(error, description, scope)}'
+    if mode == "disabled" or scope is not None:
+        return bearer
+    return f"{bearer}, {DPOP_OFFER}"
+
+
+def dpop_challenge(
+    error: str | None = None, description: str = "", scope: str | None = None, *, mode: str = ""
+) -> str:
+    """The exact ``WWW-Authenticate`` value of a DPoP-scheme answer (RFC 9449 §7.1).
+
+    The error goes on the DPoP challenge, ``algs`` last; in the default mode a
+    401 or 400 also offers Bearer, bare; ``mode="required"`` offers DPoP only.
+    """
+    dpop = f'DPoP realm="{REALM}"{_params(error, description, scope)}, algs="{DPOP_ALGS}"'
+    if mode == "required" or scope is not None:
+        return dpop
+    return f'Bearer realm="{REALM}", {dpop}'
 
 
 def bearer(token: Token, scheme: str = "Bearer", separator: str = " ") -> Value:

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from conformance.model import DPOP_ALGS, DPOP_OFFER
 from helpers import InProcessCli, subprocess_env
 from live_server import BAD_SIGNATURE, EXPIRED, INSUFFICIENT_SCOPE, NO_TOKEN
 from scopegate.demo import run_demo
-from scopegate.demo.flow import RS256_STEPS, STEPS, Step
+from scopegate.demo.flow import DPOP_STEPS, RS256_STEPS, STEPS, Step
 
 SCRIPT = Path(sys.executable).with_name("scopegate")
 TIMEOUT = 60
 
 UNKNOWN_KEY = (
     'Bearer realm="api", error="invalid_token", '
-    'error_description="The access token signing key is not known"'
+    f'error_description="The access token signing key is not known", {DPOP_OFFER}'
 )
 OK_PRIVATE = "have a scope of sample-scope"
 
@@ -134,6 +135,98 @@ RS256_EXPECTED = [
 ]
 
 
+BEARER_OFFER = 'Bearer realm="api"'
+
+
+def dpop_challenge(error: str, description: str) -> str:
+    """The DPoP scheme carries the error; Bearer is still offered (dpop="allowed")."""
+    return (
+        f'{BEARER_OFFER}, DPoP realm="api", error="{error}", '
+        f'error_description="{description}", algs="{DPOP_ALGS}"'
+    )
+
+
+BOUND_AS_BEARER = "The access token is sender-constrained and cannot be used as a bearer token"
+DPOP_EXPECTED = [
+    (
+        'Register "My DPoP API" (https://my-dpop-api, RS256, proof_of_possession: dpop, required)',
+        201,
+        [
+            '"proof_of_possession":{"mechanism":"dpop","required":true}',
+            "< 201 Created",
+            "  SCOPEGATE_IDENTIFIER=https://my-dpop-api\n",
+            "and SCOPEGATE_DPOP left at its default, allowed",
+        ],
+    ),
+    ('Create a client, "My DPoP App"', 201, ['"name":"My DPoP App"', "< 201 Created"]),
+    (
+        "Grant My DPoP App sample-scope on My DPoP API",
+        201,
+        ['"audience":"https://my-dpop-api","scope":["sample-scope"]', "< 201 Created"],
+    ),
+    (
+        "Request a token without a DPoP proof",
+        400,
+        [
+            "audience=https://my-dpop-api\n",
+            "< 400 Bad Request",
+            '< {"error":"invalid_dpop_proof","error_description":"A DPoP proof is required"}',
+        ],
+    ),
+    (
+        "Request a token with ClientCredentialsAuth(dpop_key=DPoPKey.generate())",
+        200,
+        [
+            "> DPoP: eyJhbGciOiJF",  # ES256
+            '"token_type":"DPoP"',
+            "The client's key: ES256, RFC 7638 thumbprint ",
+        ],
+    ),
+    (
+        "GET /api/private-scoped with that token and a fresh proof",
+        200,
+        ["> Authorization: DPoP eyJhbGciOiJS", "> DPoP: eyJhbGciOiJF", "< 200 OK", OK_PRIVATE],
+    ),
+    (
+        "GET /api/private-scoped with the same token stolen, sent as Bearer",
+        401,
+        [
+            "> Authorization: Bearer eyJhbGciOiJS",
+            f'< WWW-Authenticate: Bearer realm="api", error="invalid_token", '
+            f'error_description="{BOUND_AS_BEARER}", {DPOP_OFFER}\n',
+        ],
+    ),
+    (
+        "GET /api/private-scoped with the same token on the DPoP scheme, without a proof",
+        401,
+        [
+            "< WWW-Authenticate: "
+            + dpop_challenge("invalid_dpop_proof", "A DPoP proof is required")
+            + "\n"
+        ],
+    ),
+    (
+        "GET /api/private-scoped with the same token and a proof from another key",
+        401,
+        [
+            "signed by a key of the thief's own",
+            "< WWW-Authenticate: "
+            + dpop_challenge("invalid_token", "The access token is not bound to the DPoP proof key")
+            + "\n",
+        ],
+    ),
+    (
+        "GET /api/private-scoped with the proof of step 6 replayed",
+        401,
+        [
+            "< WWW-Authenticate: "
+            + dpop_challenge("invalid_dpop_proof", "The DPoP proof has already been used")
+            + "\n"
+        ],
+    ),
+]
+
+
 def run_cli(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """``scopegate demo`` from an empty folder, as a user runs it."""
     assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
@@ -149,7 +242,7 @@ def run_cli(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
-    """``scopegate demo`` run once with no option: both flows."""
+    """``scopegate demo`` run once with no option: every flow."""
     return run_cli(tmp_path_factory.mktemp("demo"))
 
 
@@ -171,7 +264,7 @@ def check_steps(parts: list[str], expected: list[tuple[str, int, list[str]]]) ->
 def test_the_demo_succeeds(demo: subprocess.CompletedProcess[str]) -> None:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert demo.stderr == ""
-    assert demo.stdout.rstrip().endswith("All 21 steps behaved as documented.")
+    assert demo.stdout.rstrip().endswith("All 31 steps behaved as documented.")
     hs256 = demo.stdout.index(
         "== HS256: the seed's API, verified with its signing secret (10 steps) =="
     )
@@ -179,19 +272,33 @@ def test_the_demo_succeeds(demo: subprocess.CompletedProcess[str]) -> None:
         "== RS256: an API verified through discovery, across a key rotation (11 steps) =="
     )
     assert hs256 < demo.stdout.index("The HS256 flow: all 10 steps behaved as documented.") < rs256
-    assert "The RS256 flow: all 11 steps behaved as documented." in demo.stdout
+    dpop = demo.stdout.index(
+        "== DPoP: tokens bound to the client's key, useless without it (10 steps) =="
+    )
+    assert rs256 < demo.stdout.index("The RS256 flow: all 11 steps behaved as documented.") < dpop
+    assert "The DPOP flow: all 10 steps behaved as documented." in demo.stdout
 
 
 def test_each_step_gets_the_documented_answer(demo: subprocess.CompletedProcess[str]) -> None:
     parts = sections(demo.stdout)
+    rs256 = len(EXPECTED) + len(RS256_EXPECTED)
     check_steps(parts[: len(EXPECTED)], EXPECTED)
-    check_steps(parts[len(EXPECTED) :], RS256_EXPECTED)
+    check_steps(parts[len(EXPECTED) : rs256], RS256_EXPECTED)
+    check_steps(parts[rs256:], DPOP_EXPECTED)
+
+
+def test_the_replayed_proof_is_step_6s(demo: subprocess.CompletedProcess[str]) -> None:
+    parts = sections(demo.stdout)[len(EXPECTED) + len(RS256_EXPECTED) :]
+    sent = re.findall(r"^    > DPoP: (\S+)$", parts[5], re.MULTILINE)
+    replayed = re.findall(r"^    > DPoP: (\S+)$", parts[9], re.MULTILINE)
+    assert len(sent) == len(replayed) == 1
+    assert sent == replayed
 
 
 def test_the_rotation_and_the_revocation_name_the_right_keys(
     demo: subprocess.CompletedProcess[str],
 ) -> None:
-    parts = sections(demo.stdout)[len(EXPECTED) :]
+    parts = sections(demo.stdout)[len(EXPECTED) : len(EXPECTED) + len(RS256_EXPECTED)]
     published = re.search(r"Published kids: ([\w-]+), ([\w-]+)\n", parts[1])
     assert published is not None, parts[1]
     old_kid = re.search(r"The token's header: alg RS256, kid ([\w-]+)\.\n", parts[4])
@@ -212,6 +319,7 @@ def test_the_rotation_and_the_revocation_name_the_right_keys(
     [
         pytest.param("hs256", EXPECTED, "My RS256 API", id="hs256"),
         pytest.param("rs256", RS256_EXPECTED, "My Sample API", id="rs256"),
+        pytest.param("dpop", DPOP_EXPECTED, "My RS256 API", id="dpop"),
     ],
 )
 def test_one_flow_runs_only_its_steps(
@@ -236,8 +344,8 @@ def test_an_unknown_flow_is_a_usage_error(cli: InProcessCli) -> None:
 def test_help_names_the_flows(cli: InProcessCli) -> None:
     result = cli("demo", "--help")
     assert result.returncode == 0
-    assert "--flow {hs256,rs256,all}" in result.stdout
-    assert "which flow to walk: hs256, rs256 or all" in result.stdout
+    assert "--flow {hs256,rs256,dpop,all}" in result.stdout
+    assert "which flow to walk: hs256, rs256, dpop or all" in result.stdout
 
 
 def test_the_transcript_hides_secrets_and_tokens(demo: subprocess.CompletedProcess[str]) -> None:
@@ -273,7 +381,7 @@ def test_python_dash_m_on_an_ascii_terminal(tmp_path: Path) -> None:
     assert re.search(r'"signing_secret":"[\w-]{12}\.\.\."', out)
     assert re.search(r"payload character \d+ changed: '\w' -> '[AB]'", out)
     assert re.search(r'"n":"[\w-]{12}\.\.\.","e":"AQAB"', out)
-    assert out.rstrip().endswith("All 21 steps behaved as documented.")
+    assert out.rstrip().endswith("All 31 steps behaved as documented.")
 
 
 # --- deviations, in process -------------------------------------------------------------------
@@ -307,8 +415,7 @@ def test_a_wrong_challenge_is_a_deviation(capsys: pytest.CaptureFixture[str]) ->
     code, out = run_in_process(steps)
     assert code == 1
     assert (
-        "DEVIATION: WWW-Authenticate was 'Bearer realm=\"api\"', "
-        "expected 'Bearer realm=\"elsewhere\"'"
+        f"DEVIATION: WWW-Authenticate was {NO_TOKEN!r}, expected 'Bearer realm=\"elsewhere\"'"
     ) in out
     assert "step 2 (GET /api/private-scoped with no token) deviated" in capsys.readouterr().err
 
@@ -346,4 +453,27 @@ def test_the_rotation_needs_a_token_first(capsys: pytest.CaptureFixture[str]) ->
     code, out = run_in_process((RS256_STEPS[6],), "rs256")
     assert code == 1
     assert "DEVIATION: StepFailed: the first token's kid is missing" in out
+    capsys.readouterr()
+
+
+def test_a_replay_needs_the_proof_of_a_call_first(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_in_process((*DPOP_STEPS[:5], DPOP_STEPS[9]), "dpop")
+    assert code == 1
+    assert (
+        "DEVIATION: StepFailed: the proof of the first call is missing: "
+        "an earlier step did not finish"
+    ) in out
+    assert "step 6 (GET /api/private-scoped with the proof of step 6 replayed) deviated" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_bound_token_accepted_as_bearer_would_be_a_deviation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The check is the status and the exact challenge: a 401 with another one deviates."""
+    steps = (*DPOP_STEPS[:5], replace(DPOP_STEPS[6], challenge=NO_TOKEN))
+    code, out = run_in_process(steps, "dpop")
+    assert code == 1
+    assert f"expected {NO_TOKEN!r}" in out
     capsys.readouterr()

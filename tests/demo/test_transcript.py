@@ -118,6 +118,21 @@ def test_a_rejection() -> None:
     ]
 
 
+def test_a_dpop_request_shows_its_token_and_proof_abbreviated() -> None:
+    token = "eyJhbGciOiJSUzI1NiJ9." + "t" * 40 + ".token-tail"
+    proof = "eyJ0eXAiOiJkcG9wK2p3dCJ9." + "p" * 40 + ".proof-tail"
+    request = httpx.Request(
+        "GET", "http://api/x", headers={"Authorization": f"DPoP {token}", "DPoP": proof}
+    )
+    lines, _ = exchange(request, httpx.Response(200))
+    assert lines == [
+        "> GET http://api/x",
+        "> Authorization: DPoP eyJhbGciOiJS\u2026n-tail",
+        "> DPoP: eyJ0eXAiOiJk\u2026f-tail",
+        "< 200 OK",
+    ]
+
+
 def test_other_schemes_and_long_bodies() -> None:
     request = httpx.Request("GET", "http://api/x", headers={"Authorization": "Basic dXNlcjpwdw=="})
     response = httpx.Response(200, text="z" * 1000, headers={"content-type": "text/plain"})

@@ -28,10 +28,12 @@ from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
 from scopegate.authserver.http.discovery import ROUTES as DISCOVERY_ROUTES
 from scopegate.authserver.http.management import ROUTES as MANAGEMENT_ROUTES
+from scopegate.authserver.http.sender_constraining import SenderConstraining
 from scopegate.authserver.http.token_endpoint import TokenEndpoint
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import ResourceServer
 from scopegate.errors import ConfigurationError
+from scopegate.nonce import NonceSource
 from scopegate.settings import Settings
 
 __all__ = ["create_app", "normalize_base_url"]
@@ -64,8 +66,12 @@ def normalize_base_url(base_url: str) -> str:
 def _management_settings(system: ResourceServer, issuer: str) -> Settings:
     # Explicit settings: SCOPEGATE_* variables meant for some other API in the
     # same environment (SCOPEGATE_AUTH_REQUIRED=false...) cannot change this one.
+    # The Management API takes bearer tokens only, as Auth0's does: no DPoP challenge.
     return Settings.explicit(
-        signing_secret=system.signing_secret, identifier=system.identifier, issuer=issuer
+        signing_secret=system.signing_secret,
+        identifier=system.identifier,
+        issuer=issuer,
+        dpop="disabled",
     )
 
 
@@ -74,6 +80,8 @@ def create_app(
     db: str,
     management_client_id: str | None = None,
     management_client_secret: str | None = None,
+    *,
+    dpop_nonce: bool = False,
 ) -> Starlette:
     """Open (or create) the store, bootstrap the Management API, and build the app.
 
@@ -84,6 +92,8 @@ def create_app(
         management_client_id: use this management client instead of a
             generated one (with ``management_client_secret``).
         management_client_secret: its secret, at least 32 characters.
+        dpop_nonce: require a server nonce in the DPoP proofs of token requests
+            (RFC 9449 §8: a 400 ``use_dpop_nonce`` with a ``DPoP-Nonce`` to use).
 
     The result's ``state.bootstrap`` is a
     :class:`~scopegate.authserver.bootstrap.ManagementCredentials`: on
@@ -114,7 +124,8 @@ def create_app(
         exception_handlers=_HANDLERS,
     )
     management.state.store = store
-    tokens = TokenEndpoint(store, issuer)
+    dpop = SenderConstraining(issuer + "oauth/token", nonces=NonceSource() if dpop_nonce else None)
+    tokens = TokenEndpoint(store, issuer, dpop=dpop)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -98,22 +98,30 @@ class OAuthError(AuthServerError):
         error: the RFC 6749 error code, such as ``invalid_client``.
         description: a fixed, human-readable explanation.
         challenge: a ``WWW-Authenticate`` value, sent when the client used HTTP Basic.
+        headers: more response headers (RFC 9449 §8's ``DPoP-Nonce``).
     """
 
     def __init__(
-        self, error: str, description: str, status_code: int = 400, challenge: str | None = None
+        self,
+        error: str,
+        description: str,
+        status_code: int = 400,
+        challenge: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.error = error
         self.description = description
         self.status_code = status_code
         self.challenge = challenge
+        self.headers = dict(headers or {})
         super().__init__(description)
 
     def body(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
 
     def response(self) -> Response:
-        headers = dict(NO_STORE)
+        headers = {**NO_STORE, **self.headers}
         if self.challenge is not None:
             headers["WWW-Authenticate"] = self.challenge
         return JSONResponse(self.body(), status_code=self.status_code, headers=headers)

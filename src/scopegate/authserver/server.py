@@ -74,13 +74,15 @@ def serve(
     tls: bool = False,
     certfile: str | None = None,
     keyfile: str | None = None,
+    dpop_nonce: bool = False,
     out: TextIO | None = None,
 ) -> None:
     """Build the app, announce the management client, and serve until interrupted.
 
     ``tls`` serves HTTPS with a certificate kept beside ``db``
     (:func:`~scopegate.authserver.tls.ensure_certificate`); ``certfile`` and
-    ``keyfile`` serve it with the operator's own instead.
+    ``keyfile`` serve it with the operator's own instead. ``dpop_nonce`` makes the
+    token endpoint require server nonces in DPoP proofs (RFC 9449 §8).
 
     Raises:
         ImportError: uvicorn is not installed.
@@ -102,6 +104,7 @@ def serve(
         db,
         management_client_id=management_client_id,
         management_client_secret=management_client_secret,
+        dpop_nonce=dpop_nonce,
     )
     if files is not None:
         announce_tls(files, out)

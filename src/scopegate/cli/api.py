@@ -23,19 +23,39 @@ if TYPE_CHECKING:
 __all__ = ["add_parser"]
 
 _SCOPE_HELP = "a scope the API defines; repeat it, or give several separated by spaces"
+_DPOP_HELP = (
+    "DPoP-bound tokens (Auth0's proof_of_possession, mechanism dpop): 'required' issues "
+    "tokens for the API only with a DPoP proof, 'allowed' binds a token when the request "
+    "has one, 'off' issues bearer tokens"
+)
+# --dpop as Auth0's proof_of_possession object; "off" is no policy at all.
+_DPOP_POLICIES: dict[str, dict[str, Any] | None] = {
+    "required": {"mechanism": "dpop", "required": True},
+    "allowed": {"mechanism": "dpop", "required": False},
+    "off": None,
+}
 
 
 def _create(management: ManagementClient, args: argparse.Namespace) -> Any:
     return management.create_resource_server(
-        args.identifier, name=args.name, scopes=args.scopes, token_lifetime=args.token_lifetime
+        args.identifier,
+        name=args.name,
+        scopes=args.scopes,
+        token_lifetime=args.token_lifetime,
+        proof_of_possession=_DPOP_POLICIES[args.dpop or "off"],
     )
 
 
 def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
-    if args.name is None and args.scopes is None and args.token_lifetime is None:
-        raise ValueError("nothing to change: give --name, --scope or --token-lifetime")
+    if (args.name, args.scopes, args.token_lifetime, args.dpop) == (None, None, None, None):
+        raise ValueError("nothing to change: give --name, --scope, --token-lifetime or --dpop")
     return management.update_resource_server(
-        args.id, name=args.name, scopes=args.scopes, token_lifetime=args.token_lifetime
+        args.id,
+        name=args.name,
+        scopes=args.scopes,
+        token_lifetime=args.token_lifetime,
+        proof_of_possession=None if args.dpop is None else _DPOP_POLICIES[args.dpop],
+        remove_proof_of_possession=args.dpop == "off",
     )
 
 
@@ -59,6 +79,7 @@ def add_parser(subparsers: Any) -> None:
     create.add_argument(
         "--token-lifetime", type=positive_int, metavar="SECONDS", help="default: 86400"
     )
+    create.add_argument("--dpop", choices=list(_DPOP_POLICIES), help=_DPOP_HELP + " (default)")
 
     action(actions, "list", lambda m, _args: m.list_resource_servers(), "list the APIs", parents)
 
@@ -78,6 +99,7 @@ def add_parser(subparsers: Any) -> None:
         help=_SCOPE_HELP + "; replaces the API's whole list",
     )
     update.add_argument("--token-lifetime", type=positive_int, metavar="SECONDS")
+    update.add_argument("--dpop", choices=list(_DPOP_POLICIES), help=_DPOP_HELP)
 
     delete = action(
         actions,

@@ -94,6 +94,12 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"its secret (prefer {ENV_PREFIX}MANAGEMENT_CLIENT_SECRET)",
     )
     parser.add_argument(
+        "--dpop-nonce",
+        action="store_true",
+        help="require a server nonce in the DPoP proofs of token requests (RFC 9449 §8: "
+        "a 400 use_dpop_nonce with the DPoP-Nonce to use)",
+    )
+    parser.add_argument(
         "--log-level",
         default=_env("log_level", "info"),
         choices=["critical", "error", "warning", "info", "debug", "trace"],
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             tls=args.tls,
             certfile=args.certfile,
             keyfile=args.keyfile,
+            dpop_nonce=args.dpop_nonce,
         )
     except ImportError as error:
         print(f"scopegate authserver: error: {error}", file=sys.stderr)

@@ -12,7 +12,7 @@ _DESCRIPTION = """\
 Start the local authorization server (SQLite in a temporary folder) and the
 FastAPI example API on free 127.0.0.1 ports, then walk Auth0's API
 Authorization flow over real HTTP, printing each exchange (secrets and tokens
-abbreviated). Two flows, both by default:
+abbreviated). Three flows, all by default:
 
 hs256  register "My Sample API" (HS256), create a client, grant it
        sample-scope, request a token, call /api/private-scoped (200), then with
@@ -23,6 +23,11 @@ rs256  register "My RS256 API" (RS256) and start a second API configured with
        rotate the signing key and a new token (200, no restart); the old token
        (200); revoke the old key and the old token once the API's key cache
        has refreshed (401 invalid_token).
+dpop   register "My DPoP API" requiring DPoP-bound tokens (RFC 9449); a token
+       request without a proof (400); a token bound to the client's key through
+       ClientCredentialsAuth(dpop_key=...) (200) and a call with it (200); the
+       same token as Bearer, without a proof, with another key's proof, and with
+       a replayed proof (401 each).
 
 Every server stops when it ends.
 
@@ -40,9 +45,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--flow",
-        choices=("hs256", "rs256", "all"),
+        choices=("hs256", "rs256", "dpop", "all"),
         default="all",
-        help="which flow to walk: hs256, rs256 or all (both, HS256 first; the default)",
+        help="which flow to walk: hs256, rs256, dpop or all (in that order; the default)",
     )
     parser.set_defaults(run=run)
 
@@ -54,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"scopegate demo: error: {error}", file=sys.stderr)
         return 2
-    flows = ("hs256", "rs256") if args.flow == "all" else (args.flow,)
+    flows = ("hs256", "rs256", "dpop") if args.flow == "all" else (args.flow,)
     return run_demo(flows=flows)

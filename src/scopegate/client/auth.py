@@ -11,6 +11,15 @@ its transport and its event hooks. The flow:
 3. On a 401, drop that token (unless another caller already replaced it),
    fetch once more and retry once. A second 401 is returned as it is.
 
+With a ``dpop_key`` (RFC 9449), every token request carries a ``DPoP`` proof
+(``htm: POST``, ``htu`` the token endpoint); when the answer's ``token_type``
+is ``DPoP`` the API requests carry ``Authorization: DPoP <token>`` and a fresh
+proof with ``ath``, otherwise (an API without sender constraining) the token
+is sent as Bearer. A server that wants a nonce (a 400 ``use_dpop_nonce`` from
+the token endpoint, a 401 ``use_dpop_nonce`` from an API, each with a
+``DPoP-Nonce`` header) gets the request once more with it; the last nonce of
+each origin is remembered for the next proofs.
+
 ``sync_auth_flow`` holds a :class:`threading.Lock` and ``async_auth_flow`` an
 :class:`anyio.Lock` (asyncio or trio), as httpx's guide to auth with I/O and
 concurrency advises. A sync and an async client sharing one instance share the
@@ -19,11 +28,12 @@ token but not a lock, so they may each fetch once.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -31,9 +41,17 @@ import httpx
 from scopegate.client.errors import TokenRequestError
 from scopegate.scopes import parse_scopes
 
+if TYPE_CHECKING:
+    from scopegate.client.dpop import DPoPKey
+
 __all__ = ["DEFAULT_LEEWAY", "ClientCredentialsAuth"]
 
 DEFAULT_LEEWAY = 60.0
+
+
+USE_DPOP_NONCE = "use_dpop_nonce"
+# error="use_dpop_nonce" among a challenge's parameters (RFC 9449 §9).
+_NONCE_CHALLENGE = re.compile(r'(?:^|[\s,])error\s*=\s*"?use_dpop_nonce"?(?:[\s,]|$)', re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +59,20 @@ class _Token:
     value: str = ""
     # On the auth's clock; None: keep it until the API answers 401.
     refresh_at: float | None = None
+    # "Bearer", or "DPoP" for a token bound to the auth's DPoP key.
+    scheme: str = "Bearer"
 
     def __repr__(self) -> str:
-        return f"_Token(refresh_at={self.refresh_at!r})"
+        return f"_Token(scheme={self.scheme!r}, refresh_at={self.refresh_at!r})"
+
+    @property
+    def authorization(self) -> str:
+        return f"{self.scheme} {self.value}"
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Whose nonce a URL needs: RFC 6454 origin (scheme, host, port)."""
+    return (url.scheme, url.host, url.port)
 
 
 def _scope(scope: str | Iterable[str] | None) -> str | None:
@@ -81,11 +110,13 @@ class ClientCredentialsAuth(httpx.Auth):
         leeway: fetch a new token this many seconds before the current one expires
             (at most half its lifetime, so short-lived tokens are still reused).
         clock: monotonic seconds; replace it in tests.
+        dpop_key: a :class:`~scopegate.client.dpop.DPoPKey` to ask for DPoP-bound
+            tokens with and to sign a proof for every request; None for bearer tokens.
 
     Raises:
         TokenRequestError: from a request, when the token endpoint refuses
             (``invalid_client``, ``access_denied``, ``invalid_scope``...) or its
-            answer is not a bearer token response.
+            answer is not a bearer (or, with a ``dpop_key``, DPoP) token response.
 
     Example::
 
@@ -95,6 +126,11 @@ class ClientCredentialsAuth(httpx.Auth):
         )
         with httpx.Client(auth=auth) as http:
             http.get("https://api.example.com/api/private-scoped")
+
+        # With DPoP: the same auth with a key of the client's own.
+        auth = ClientCredentialsAuth(
+            TOKEN_URL, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, dpop_key=DPoPKey.generate()
+        )
     """
 
     def __init__(
@@ -107,6 +143,7 @@ class ClientCredentialsAuth(httpx.Auth):
         *,
         leeway: float = DEFAULT_LEEWAY,
         clock: Callable[[], float] = time.monotonic,
+        dpop_key: DPoPKey | None = None,
     ) -> None:
         url = httpx.URL(token_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -120,29 +157,57 @@ class ClientCredentialsAuth(httpx.Auth):
         self.scope = _scope(scope)
         self.leeway = float(leeway)
         self._clock = clock
+        self.dpop_key = dpop_key
+        self._nonces: dict[tuple[str, str, int | None], str] = {}
         self._token: _Token | None = None
         self._sync_lock = threading.Lock()
         self._async_lock = anyio.Lock()
 
     def __repr__(self) -> str:
+        dpop = "" if self.dpop_key is None else f", dpop_key={self.dpop_key!r}"
         return (
             f"{type(self).__name__}(token_url={self.token_url!r}, "
-            f"client_id={self.client_id!r}, audience={self.audience!r}, scope={self.scope!r})"
+            f"client_id={self.client_id!r}, audience={self.audience!r}, scope={self.scope!r}"
+            f"{dpop})"
         )
 
     # -- the sans-I/O parts ------------------------------------------------
 
-    def _reuse(self, rejected: str | None) -> str | None:
+    def _reuse(self, rejected: _Token | None) -> _Token | None:
         """The cached token if still good; a token the API just rejected is dropped."""
         token = self._token
         if token is None:
             return None
-        if token.value == rejected:
+        if rejected is not None and token.value == rejected.value:
             self._token = None
             return None
         if token.refresh_at is not None and self._clock() >= token.refresh_at:
             return None
-        return token.value
+        return token
+
+    # -- DPoP nonces (RFC 9449 §8, §9) ---------------------------------------
+
+    def _remember_nonce(self, response: httpx.Response) -> None:
+        """Keep the ``DPoP-Nonce`` a server sent (on any answer) for its next proofs."""
+        nonce = response.headers.get("dpop-nonce")
+        if nonce and self.dpop_key is not None:
+            self._nonces[_origin(response.request.url)] = nonce
+
+    def _wants_nonce(self, response: httpx.Response, status: int, body: Any = None) -> bool:
+        """Whether the answer asks for a proof with the nonce it sends (already remembered)."""
+        if self.dpop_key is None or response.status_code != status:
+            return False
+        if not response.headers.get("dpop-nonce"):
+            return False
+        if isinstance(body, dict) and body.get("error") == USE_DPOP_NONCE:
+            return True
+        challenges = response.headers.get_list("www-authenticate")
+        return any(_NONCE_CHALLENGE.search(challenge) for challenge in challenges)
+
+    def _proof(self, method: str, url: httpx.URL, access_token: str | None = None) -> str:
+        assert self.dpop_key is not None
+        nonce = self._nonces.get(_origin(url))
+        return self.dpop_key.proof(method, str(url), access_token=access_token, nonce=nonce)
 
     def _token_request(self) -> httpx.Request:
         data = {
@@ -153,16 +218,24 @@ class ClientCredentialsAuth(httpx.Auth):
         }
         if self.scope is not None:
             data["scope"] = self.scope
-        return httpx.Request(
+        request = httpx.Request(
             "POST", self.token_url, data=data, headers={"Accept": "application/json"}
         )
+        if self.dpop_key is not None:
+            request.headers["DPoP"] = self._proof("POST", request.url)
+        return request
+
+    def _token_retry(self, response: httpx.Response, attempt: int) -> bool:
+        """Whether to ask again, once, with the nonce a (read) 400 answer just gave."""
+        self._remember_nonce(response)
+        return attempt == 1 and self._wants_nonce(response, 400, _json(response))
 
     def _fail(
         self, response: httpx.Response, error: str, description: str | None
     ) -> TokenRequestError:
         return TokenRequestError(response.status_code, error, description, self.token_url)
 
-    def _accept(self, response: httpx.Response, sent_at: float) -> str:
+    def _accept(self, response: httpx.Response, sent_at: float) -> _Token:
         """Cache the token of a (read) token response and return it."""
         body = _json(response)
         if response.status_code != 200:
@@ -180,7 +253,12 @@ class ClientCredentialsAuth(httpx.Auth):
         if not isinstance(value, str) or not value:
             raise self._fail(response, "invalid_response", "the token response has no access_token")
         token_type = body.get("token_type")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        kind = token_type.lower() if isinstance(token_type, str) else None
+        if kind == "dpop" and self.dpop_key is None:
+            raise self._fail(
+                response, "invalid_response", "a DPoP token, but no dpop_key to use it"
+            )
+        if kind not in ("bearer", "dpop"):
             raise self._fail(response, "invalid_response", "the token is not a Bearer token")
         expires_in = body.get("expires_in")
         if expires_in is None:
@@ -191,13 +269,19 @@ class ClientCredentialsAuth(httpx.Auth):
             refresh_at = sent_at + expires_in - min(self.leeway, expires_in / 2)
         else:
             raise self._fail(response, "invalid_response", "expires_in is not a number")
-        self._token = _Token(value, refresh_at)
-        return value
+        self._token = _Token(value, refresh_at, "DPoP" if kind == "dpop" else "Bearer")
+        return self._token
 
-    @staticmethod
-    def _authorize(request: httpx.Request, token: str) -> httpx.Request:
-        request.headers["Authorization"] = f"Bearer {token}"
+    def _authorize(self, request: httpx.Request, token: _Token) -> httpx.Request:
+        request.headers["Authorization"] = token.authorization
+        if token.scheme == "DPoP":
+            request.headers["DPoP"] = self._proof(request.method, request.url, token.value)
         return request
+
+    def _nonce_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
+        """Whether to send ``request`` again with the same token and the nonce the API gave."""
+        self._remember_nonce(response)
+        return self._wants_nonce(response, 401) and _replayable(request)
 
     def _retry(self, request: httpx.Request, response: httpx.Response, attempt: int) -> bool:
         """Whether to send ``request`` again, after a first 401, with a new token."""
@@ -208,31 +292,42 @@ class ClientCredentialsAuth(httpx.Auth):
         # No second attempt for a streamed body, but the next request gets a new token.
         # Unlocked: at worst it drops a token another caller just fetched, costing a fetch.
         token = self._token
-        if token is not None and request.headers.get("Authorization") == f"Bearer {token.value}":
+        if token is not None and request.headers.get("Authorization") == token.authorization:
             self._token = None
         return False
 
     # -- sync --------------------------------------------------------------
 
-    def _sync_token(self, rejected: str | None) -> Generator[httpx.Request, httpx.Response, str]:
+    def _sync_token(
+        self, rejected: _Token | None
+    ) -> Generator[httpx.Request, httpx.Response, _Token]:
         with self._sync_lock:
             token = self._reuse(rejected)
-            if token is None:
+            attempt = 1
+            while token is None:
                 sent_at = self._clock()
                 response = yield self._token_request()
                 response.read()
+                if self._token_retry(response, attempt):
+                    attempt += 1
+                    continue
                 token = self._accept(response, sent_at)
         return token
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        rejected: str | None = None
-        for attempt in (1, 2):
+        rejected: _Token | None = None
+        attempt, nonce_retried = 1, False
+        while True:
             token = yield from self._sync_token(rejected)
             response = yield self._authorize(request, token)
+            if not nonce_retried and self._nonce_retry(request, response):
+                nonce_retried = True
+                continue
             if not self._retry(request, response, attempt):
                 return
+            attempt += 1
             rejected = token
 
     def sync_get_token(self, client: httpx.Client) -> str:
@@ -247,8 +342,8 @@ class ClientCredentialsAuth(httpx.Auth):
             while True:
                 request = flow.send(client.send(request, auth=None))
         except StopIteration as done:
-            token: str = done.value
-            return token
+            token: _Token = done.value
+            return token.value
         finally:
             flow.close()  # a failed send must not leave the lock held
 
@@ -257,26 +352,39 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        rejected: str | None = None
-        for attempt in (1, 2):
+        rejected: _Token | None = None
+        attempt, nonce_retried = 1, False
+        while True:
             async with self._async_lock:
                 token = self._reuse(rejected)
-                if token is None:
+                fetches = 1
+                while token is None:
                     sent_at = self._clock()
                     token_response = yield self._token_request()
                     await token_response.aread()
+                    if self._token_retry(token_response, fetches):
+                        fetches += 1
+                        continue
                     token = self._accept(token_response, sent_at)
             response = yield self._authorize(request, token)
+            if not nonce_retried and self._nonce_retry(request, response):
+                nonce_retried = True
+                continue
             if not self._retry(request, response, attempt):
                 return
+            attempt += 1
             rejected = token
 
     async def async_get_token(self, client: httpx.AsyncClient) -> str:
         """The current access token, fetched through ``client`` when there is none."""
         async with self._async_lock:
             token = self._reuse(None)
-            if token is None:
+            attempt = 1
+            while token is None:
                 sent_at = self._clock()
                 response = await client.send(self._token_request(), auth=None)
+                if self._token_retry(response, attempt):
+                    attempt += 1
+                    continue
                 token = self._accept(response, sent_at)
-        return token
+        return token.value

@@ -168,11 +168,14 @@ class ManagementClient:
         token_lifetime: int | None = None,
         signing_secret: str | None = None,
         signing_alg: str = "HS256",
+        proof_of_possession: Mapping[str, Any] | None = None,
     ) -> JSONObject:
         """Register an API; the answer holds its ``id`` and ``signing_secret``.
 
         ``scopes`` are scope names (a string may hold several, space-separated)
-        or ``{"value": ..., "description": ...}`` objects.
+        or ``{"value": ..., "description": ...}`` objects. ``proof_of_possession``
+        is Auth0's sender-constraining policy, e.g. ``{"mechanism": "dpop",
+        "required": True}`` (tokens for the API only with a DPoP proof).
         """
         body = without_none(
             identifier=identifier,
@@ -180,6 +183,7 @@ class ManagementClient:
             signing_alg=signing_alg,
             signing_secret=signing_secret,
             token_lifetime=token_lifetime,
+            proof_of_possession=None if proof_of_possession is None else dict(proof_of_possession),
         )
         definitions = scope_definitions(scopes)
         if definitions:
@@ -201,11 +205,23 @@ class ManagementClient:
         scopes: Iterable[str | Mapping[str, str]] | None = None,
         token_lifetime: int | None = None,
         signing_secret: str | None = None,
+        proof_of_possession: Mapping[str, Any] | None = None,
+        remove_proof_of_possession: bool = False,
     ) -> JSONObject:
-        """Change an API; ``scopes`` replaces the whole list. None leaves a field as it is."""
+        """Change an API; ``scopes`` replaces the whole list. None leaves a field as it is.
+
+        ``proof_of_possession`` replaces the sender-constraining policy;
+        ``remove_proof_of_possession`` drops it (Auth0's ``"proof_of_possession": null``).
+        """
+        if proof_of_possession is not None and remove_proof_of_possession:
+            raise ValueError("give proof_of_possession or remove_proof_of_possession, not both")
         body = without_none(name=name, token_lifetime=token_lifetime, signing_secret=signing_secret)
         if scopes is not None:
             body["scopes"] = scope_definitions(scopes)
+        if proof_of_possession is not None:
+            body["proof_of_possession"] = dict(proof_of_possession)
+        elif remove_proof_of_possession:
+            body["proof_of_possession"] = None
         return self._object("PATCH", f"resource-servers/{path_segment(id_or_identifier)}", body)
 
     def delete_resource_server(self, id_or_identifier: str) -> None:

@@ -5,11 +5,13 @@ clients; the transcript records every exchange, and the step passes when the
 *last* one has the expected status (and, for a rejection, exactly the
 documented ``WWW-Authenticate`` challenge).
 
-Two flows (:data:`FLOWS`): ``hs256``, the seed's API verified with its signing
-secret (:data:`STEPS`), and ``rs256``, an RS256 API whose resource server is
+Three flows (:data:`FLOWS`): ``hs256``, the seed's API verified with its signing
+secret (:data:`STEPS`); ``rs256``, an RS256 API whose resource server is
 given only its issuer and identifier and finds the keys through discovery,
 then survives a key rotation and refuses the revoked key's tokens
-(:data:`RS256_STEPS`).
+(:data:`RS256_STEPS`); and ``dpop``, an API that requires DPoP-bound tokens
+(RFC 9449): the client's key binds the token, and the token alone, another
+key's proof or a replayed proof are refused (:data:`DPOP_STEPS`).
 """
 
 from __future__ import annotations
@@ -22,21 +24,30 @@ from typing import TypeVar
 import httpx
 import jwt
 
+from scopegate.bearer import BEARER, DPOP
+from scopegate.challenge import challenge_for
 from scopegate.claimset import client_subject
 from scopegate.client import ClientCredentialsAuth, ManagementClient
+from scopegate.client.dpop import DPoPKey
 from scopegate.client.management import JSONObject
 from scopegate.demo.transcript import Exchange, Transcript, abbreviate
 from scopegate.errors import (
+    BearerError,
+    DPoPFailure,
     InsufficientScopeError,
+    InvalidDPoPProofError,
     InvalidTokenError,
     MissingTokenError,
     TokenFailure,
 )
 from scopegate.explain import format_time
-from scopegate.settings import Settings
-from scopegate.testing import bearer, mint_token
+from scopegate.settings import ASYMMETRIC_ALGORITHMS, Settings
+from scopegate.testing import bearer, dpop_headers, mint_token
 
 __all__ = [
+    "DPOP_API",
+    "DPOP_IDENTIFIER",
+    "DPOP_STEPS",
     "FLOWS",
     "JWKS_CACHE_TTL",
     "JWKS_REFRESH_COOLDOWN",
@@ -66,6 +77,10 @@ ROUTE = "/api/private-scoped"
 REALM = "api"
 RS256_API = "My RS256 API"
 RS256_IDENTIFIER = "https://my-rs256-api"
+DPOP_API = "My DPoP API"
+DPOP_IDENTIFIER = "https://my-dpop-api"
+# Auth0's proof_of_possession: tokens for the API only to a request with a DPoP proof.
+DPOP_REQUIRED = {"mechanism": "dpop", "required": True}
 # Short, so the rotation and the revocation show in a few seconds rather than minutes
 # (the defaults are 600 s and 30 s).
 JWKS_CACHE_TTL = 1.0
@@ -99,6 +114,8 @@ class DemoContext:
     client_name: str = "My M2M App"
     old_kid: str | None = None
     new_token: str | None = None
+    dpop_key: DPoPKey | None = None
+    proof: str | None = None
 
     @property
     def token_url(self) -> str:
@@ -109,6 +126,14 @@ class DemoContext:
 
     def say(self, *texts: str) -> None:
         self.transcript.lines(texts)
+
+
+def _challenge(error: BearerError, scheme: str = BEARER) -> str:
+    """The demo API's challenge for ``error`` on ``scheme``, with the other scheme offered
+    (``dpop="allowed"``, the default)."""
+    return challenge_for(
+        error, realm=REALM, mode="allowed", algorithms=ASYMMETRIC_ALGORITHMS, scheme=scheme
+    )
 
 
 def need(value: T | None, what: str) -> T:
@@ -354,6 +379,90 @@ def call_with_revoked_token(ctx: DemoContext) -> None:
     ctx.http.get(route, headers=bearer(token))
 
 
+# -- the DPoP flow's actions ---------------------------------------------------
+
+
+def register_dpop_api(ctx: DemoContext) -> None:
+    api = ctx.management.create_resource_server(
+        DPOP_IDENTIFIER,
+        name=DPOP_API,
+        signing_alg="RS256",
+        scopes=[{"value": SAMPLE_SCOPE, "description": "Description for Sample Scope"}],
+        proof_of_possession=DPOP_REQUIRED,
+    )
+    ctx.settings = Settings.explicit(
+        identifier=api["identifier"], issuer=ctx.auth_url + "/", realm=REALM
+    )
+    ctx.api_url = ctx.start_api(ctx.settings)
+    ctx.say(
+        f"A third resource server (the same routes) now runs at {ctx.api_url}, configured with:",
+        f"  SCOPEGATE_IDENTIFIER={api['identifier']}",
+        f"  SCOPEGATE_ISSUER={ctx.settings.issuer}",
+        "and SCOPEGATE_DPOP left at its default, allowed: a DPoP-bound token with its proof,",
+        "or a bearer token (a bound token sent as Bearer is refused).",
+        "",
+    )
+
+
+def request_token_without_proof(ctx: DemoContext) -> None:
+    client = need(ctx.client, "the client")
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "audience": ctx.identifier,
+    }
+    ctx.http.post(ctx.token_url, data=form)
+
+
+def request_dpop_token(ctx: DemoContext) -> None:
+    client = need(ctx.client, "the client")
+    key = ctx.dpop_key = DPoPKey.generate()
+    ctx.auth = ClientCredentialsAuth(
+        ctx.token_url, client["client_id"], client["client_secret"], ctx.identifier, dpop_key=key
+    )
+    ctx.token = ctx.auth.sync_get_token(ctx.http)
+    jkt = jwt.decode(ctx.token, options={"verify_signature": False}).get("cnf", {}).get("jkt")
+    if jkt != key.thumbprint:
+        raise StepFailed("the token is not bound to the client's key (cnf.jkt)")
+    ellipsis = ctx.transcript.ellipsis
+    ctx.say(
+        f"The client's key: {key.alg}, RFC 7638 thumbprint {abbreviate(key.thumbprint, ellipsis)};",
+        "the token's cnf.jkt is that thumbprint, and token_type is DPoP.",
+        "",
+    )
+
+
+def call_with_dpop_token(ctx: DemoContext) -> None:
+    response = ctx.http.get(ctx.route(), auth=need(ctx.auth, "the client's auth"))
+    ctx.proof = response.request.headers.get("dpop")
+
+
+def call_bound_token_as_bearer(ctx: DemoContext) -> None:
+    ctx.http.get(ctx.route(), headers=bearer(need(ctx.token, "the token")))
+
+
+def call_bound_token_without_proof(ctx: DemoContext) -> None:
+    ctx.http.get(ctx.route(), headers={"Authorization": f"DPoP {need(ctx.token, 'the token')}"})
+
+
+def call_with_another_key(ctx: DemoContext) -> None:
+    thief = DPoPKey.generate()
+    ctx.say(
+        "A proof for this very request, signed by a key of the thief's own "
+        f"(thumbprint {abbreviate(thief.thumbprint, ctx.transcript.ellipsis)}).",
+        "",
+    )
+    route = ctx.route()
+    ctx.http.get(route, headers=dpop_headers(need(ctx.token, "the token"), thief, "GET", route))
+
+
+def replay_proof(ctx: DemoContext) -> None:
+    token = need(ctx.token, "the token")
+    proof = need(ctx.proof, "the proof of the first call")
+    ctx.http.get(ctx.route(), headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+
 # -- the flow ------------------------------------------------------------------
 
 STEPS: tuple[Step, ...] = (
@@ -376,7 +485,7 @@ STEPS: tuple[Step, ...] = (
         f"GET {ROUTE} with no token",
         401,
         call_without_token,
-        challenge=MissingTokenError().www_authenticate(REALM),
+        challenge=_challenge(MissingTokenError()),
     ),
     Step(
         f'Create a second client, "Other App", granted only {OTHER_SCOPE}',
@@ -387,7 +496,7 @@ STEPS: tuple[Step, ...] = (
         f"GET {ROUTE} with a token granted only {OTHER_SCOPE}",
         403,
         call_with_other_scope,
-        challenge=InsufficientScopeError([SAMPLE_SCOPE]).www_authenticate(REALM),
+        challenge=_challenge(InsufficientScopeError([SAMPLE_SCOPE])),
     ),
     Step(
         f"GET {ROUTE} with an expired token",
@@ -396,13 +505,13 @@ STEPS: tuple[Step, ...] = (
         "The server issues only fresh tokens (1 s at the shortest) and the API allows 5 s "
         "of clock skew; rather than wait, the demo signs an hour-old token with My Sample "
         "API's signing secret (scopegate.testing.mint_token).",
-        challenge=InvalidTokenError(TokenFailure.EXPIRED).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.EXPIRED)),
     ),
     Step(
         f"GET {ROUTE} with a tampered token",
         401,
         call_with_tampered_token,
-        challenge=InvalidTokenError(TokenFailure.SIGNATURE).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.SIGNATURE)),
     ),
 )
 
@@ -456,7 +565,62 @@ RS256_STEPS: tuple[Step, ...] = (
         "drops its tokens from the caches too. The demo waits out the TTL, repeats the "
         f"request unrecorded until the refresh has landed (at most {REVOKED_RETRY_LIMIT:g} s), "
         "and shows the last one.",
-        challenge=InvalidTokenError(TokenFailure.UNKNOWN_KEY).www_authenticate(REALM),
+        challenge=_challenge(InvalidTokenError(TokenFailure.UNKNOWN_KEY)),
+    ),
+)
+
+
+DPOP_STEPS: tuple[Step, ...] = (
+    Step(
+        f'Register "{DPOP_API}" ({DPOP_IDENTIFIER}, RS256, proof_of_possession: dpop, required)',
+        201,
+        register_dpop_api,
+        "Auth0's sender-constraining policy: the server issues tokens for this API only to a "
+        "token request that carries a DPoP proof (RFC 9449), and binds each token to the "
+        "proof's key.",
+    ),
+    Step('Create a client, "My DPoP App"', 201, create_client),
+    Step(f"Grant My DPoP App {SAMPLE_SCOPE} on {DPOP_API}", 201, grant_sample_scope),
+    Step("Request a token without a DPoP proof", 400, request_token_without_proof),
+    Step(
+        "Request a token with ClientCredentialsAuth(dpop_key=DPoPKey.generate())",
+        200,
+        request_dpop_token,
+        "The token request carries a DPoP header: a proof signed with the client's new ES256 "
+        "key, for POST on the token endpoint.",
+    ),
+    Step(
+        f"GET {ROUTE} with that token and a fresh proof",
+        200,
+        call_with_dpop_token,
+        "Authorization: DPoP <token>, and a DPoP proof for GET on this URL with ath, the "
+        "hash of the token; ClientCredentialsAuth signs one for every request.",
+    ),
+    Step(
+        f"GET {ROUTE} with the same token stolen, sent as Bearer",
+        401,
+        call_bound_token_as_bearer,
+        challenge=_challenge(InvalidTokenError(TokenFailure.BOUND)),
+    ),
+    Step(
+        f"GET {ROUTE} with the same token on the DPoP scheme, without a proof",
+        401,
+        call_bound_token_without_proof,
+        challenge=_challenge(InvalidDPoPProofError(DPoPFailure.MISSING), DPOP),
+    ),
+    Step(
+        f"GET {ROUTE} with the same token and a proof from another key",
+        401,
+        call_with_another_key,
+        challenge=_challenge(InvalidTokenError(TokenFailure.DPOP_BINDING), DPOP),
+    ),
+    Step(
+        f"GET {ROUTE} with the proof of step 6 replayed",
+        401,
+        replay_proof,
+        "The API remembers each proof's jti for as long as the proof is fresh (dpop_max_age, "
+        "300 s, in memory here; a Redis URL in dpop_replay_store shares it between workers).",
+        challenge=_challenge(InvalidDPoPProofError(DPoPFailure.REPLAYED), DPOP),
     ),
 )
 
@@ -486,5 +650,12 @@ FLOWS: dict[str, Flow] = {
         RS256_STEPS,
         RS256_IDENTIFIER,
         "My RS256 App",
+    ),
+    "dpop": Flow(
+        "dpop",
+        "DPoP: tokens bound to the client's key, useless without it",
+        DPOP_STEPS,
+        DPOP_IDENTIFIER,
+        "My DPoP App",
     ),
 }

@@ -3,8 +3,8 @@
 :meth:`Transcript.record` is an httpx ``response`` event hook, so it sees each
 request a client sends, including the token requests that
 :class:`~scopegate.client.ClientCredentialsAuth` makes on its own. Shown:
-the request line, ``Authorization`` and ``Content-Type``, the body, the status,
-``WWW-Authenticate`` and the response body. Client secrets, signing secrets and
+the request line, ``Authorization``, ``DPoP`` and ``Content-Type``, the body,
+the status, ``WWW-Authenticate`` and the response body. Client secrets, signing secrets and
 tokens show their first 12 characters only; so do a JWK's modulus and a
 certificate (:data:`LONG_FIELDS`), not secret but too long to read.
 """
@@ -104,8 +104,8 @@ class Transcript:
 
     def _authorization(self, value: str) -> str:
         scheme, _, credentials = value.partition(" ")
-        if scheme.lower() == "bearer":
-            return f"Bearer {abbreviate(credentials.strip(), self.ellipsis)}"
+        if scheme.lower() in ("bearer", "dpop"):
+            return f"{scheme} {abbreviate(credentials.strip(), self.ellipsis)}"
         return f"{scheme} {self.ellipsis}"
 
     def _body(self, content: bytes, content_type: str | None) -> str | None:
@@ -138,6 +138,9 @@ class Transcript:
         authorization = request.headers.get("authorization")
         if authorization is not None:
             lines.append(f"> Authorization: {self._authorization(authorization)}")
+        proof = request.headers.get("dpop")
+        if proof is not None:
+            lines.append(f"> DPoP: {abbreviate(proof, self.ellipsis)}")
         sent = self._body(request.content, request.headers.get("content-type"))
         if sent is not None:
             lines.append(f"> Content-Type: {request.headers.get('content-type')}")

@@ -6,9 +6,9 @@ that caches the set already holds the next key when it becomes current).
 ``/.well-known/openid-configuration`` and RFC 8414's
 ``/.well-known/oauth-authorization-server`` carry the same metadata, and only
 what is true here: a token endpoint for the client credentials grant, with
-client secrets, and the JWK Set. There is no authorization endpoint and no
-ID token, so no ``response_types_supported`` or
-``id_token_signing_alg_values_supported``.
+client secrets, the DPoP proof algorithms it accepts, and the JWK Set. There
+is no authorization endpoint and no ID token, so no
+``response_types_supported`` or ``id_token_signing_alg_values_supported``.
 
 Both answer with ``Cache-Control: public, max-age=60``: a rotation reaches a
 verifier that honours the header within a minute, and a revoked key leaves
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from scopegate.authserver.http.sender_constraining import DPOP_ALGORITHMS
 from scopegate.authserver.signing import public_jwk
 from scopegate.authserver.storage import Store
 
@@ -42,6 +43,8 @@ def metadata(base_url: str) -> dict[str, Any]:
         "jwks_uri": base_url + JWKS_PATH,
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        # RFC 9449 §5.1: the token endpoint takes DPoP proofs signed with these.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
 
 

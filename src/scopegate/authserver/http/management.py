@@ -88,6 +88,7 @@ class ResourceServerList(HTTPEndpoint):
             token_lifetime=body.token_lifetime,
             signing_alg=body.signing_alg,
             settings=body.settings(),
+            proof_of_possession=body.pop_record(),
         )
         await run_in_threadpool(_store(request).resource_servers.add, server)
         return JSONResponse(server.to_json(), status_code=201)
@@ -125,6 +126,8 @@ class ResourceServerItem(HTTPEndpoint):
             signing_secret=body.signing_secret,
             signing_alg=body.signing_alg,
             settings=body.settings(),
+            proof_of_possession=body.pop_record(),
+            remove_proof_of_possession=body.removes_pop,
         )
         key = request.path_params["id"]
         server = await run_in_threadpool(_store(request).resource_servers.update, key, changes)

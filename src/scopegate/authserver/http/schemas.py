@@ -21,10 +21,18 @@ import re
 from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from scopegate.authserver.errors import bad_request, safe_text
-from scopegate.authserver.storage.records import ScopeDefinition
+from scopegate.authserver.storage.records import ProofOfPossession, ScopeDefinition
 from scopegate.scopes import is_scope_token
 from scopegate.settings import MIN_SECRET_BYTES
 
@@ -33,6 +41,7 @@ __all__ = [
     "ClientGrantCreate",
     "ClientGrantUpdate",
     "ClientUpdate",
+    "ProofOfPossessionBody",
     "ResourceServerCreate",
     "ResourceServerUpdate",
     "parse_body",
@@ -152,6 +161,17 @@ TokenDialect = Annotated[
     _only(("access_token",), "tokens carry scope only here: token_dialect must be access_token"),
 ]
 Metadata = Annotated[dict[str, str], AfterValidator(_metadata)]
+PopMechanism = Annotated[
+    str,
+    _only(
+        ("dpop", "none"),
+        "this server sender-constrains tokens with DPoP only: mechanism must be dpop or none",
+    ),
+]
+PopRequiredFor = Annotated[
+    str,
+    _only(("all_clients", "public_clients"), "required_for must be all_clients or public_clients"),
+]
 Ignored = JsonValue | None
 
 
@@ -191,6 +211,23 @@ class _WithScopes(_Body):
         return tuple(ScopeDefinition(item.value, item.description) for item in self.scopes)
 
 
+class ProofOfPossessionBody(_Body):
+    """Auth0's ``proof_of_possession``: ``{"mechanism", "required", "required_for"}``."""
+
+    mechanism: PopMechanism
+    required: bool
+    required_for: PopRequiredFor | None = None
+
+    @model_validator(mode="after")
+    def _required_needs_a_mechanism(self) -> ProofOfPossessionBody:
+        if self.required and self.mechanism == "none":
+            raise ValueError("required sender constraining needs a mechanism: dpop")
+        return self
+
+    def record(self) -> ProofOfPossession:
+        return ProofOfPossession(self.mechanism, self.required, self.required_for)
+
+
 class _ResourceServerSettings(_WithScopes):
     SETTINGS = (
         "allow_offline_access",
@@ -204,6 +241,16 @@ class _ResourceServerSettings(_WithScopes):
     token_lifetime_for_web: TokenLifetime | None = None
     enforce_policies: bool | None = None
     token_dialect: TokenDialect | None = None
+    proof_of_possession: ProofOfPossessionBody | None = None
+
+    def pop_record(self) -> ProofOfPossession | None:
+        """The policy this body sets; None when it sets none (or removes it)."""
+        return None if self.proof_of_possession is None else self.proof_of_possession.record()
+
+    @property
+    def removes_pop(self) -> bool:
+        """Whether the body says ``"proof_of_possession": null`` (Auth0's way to remove it)."""
+        return "proof_of_possession" in self.model_fields_set and self.proof_of_possession is None
 
 
 class ResourceServerCreate(_ResourceServerSettings):

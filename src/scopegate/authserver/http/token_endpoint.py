@@ -6,8 +6,10 @@ as the audience API says: RS256 with the tenant's current signing key (its
 ``kid`` in the header, the public half in ``/.well-known/jwks.json``), or
 HS256 with the API's signing secret. It carries Auth0's claims:
 ``iss``, ``sub`` (``CLIENT_ID@clients``), ``aud``, ``iat``, ``exp``,
-``scope``, ``gty`` and ``azp``. Errors follow RFC 6749 §5.2; like Auth0, an
-audience the client may not use is a 403 ``access_denied``.
+``scope``, ``gty`` and ``azp``, and ``cnf.jkt`` when the token is bound to
+a DPoP key (``token_type: DPoP``; see :mod:`.sender_constraining`). Errors
+follow RFC 6749 §5.2; like Auth0, an audience the client may not use is a 403
+``access_denied``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from scopegate.authserver.credentials import (
 )
 from scopegate.authserver.errors import NO_STORE, OAuthError
 from scopegate.authserver.http.bodies import read_token_parameters
+from scopegate.authserver.http.sender_constraining import SenderConstraining
 from scopegate.authserver.signing import ALGORITHM, load_private_key
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import (
@@ -101,12 +104,20 @@ class TokenEndpoint:
         store: where clients, APIs and grants live.
         issuer: the ``iss`` of every token: the base URL with a trailing slash.
         clock: seconds since the epoch, for ``iat`` and ``exp``.
+        dpop: the DPoP check; by default one for ``<issuer>oauth/token``, without nonces.
     """
 
-    def __init__(self, store: Store, issuer: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        issuer: str,
+        clock: Callable[[], float] = time.time,
+        dpop: SenderConstraining | None = None,
+    ) -> None:
         self.store = store
         self.issuer = issuer
         self.clock = clock
+        self.dpop = dpop or SenderConstraining(issuer + "oauth/token", clock=clock)
 
     async def handle(self, request: Request) -> Response:
         params = await read_token_parameters(request)
@@ -141,7 +152,9 @@ class TokenEndpoint:
         # The store keeps every grant within its API's scopes (it prunes a grant
         # when its API drops a scope), so what is granted is what may be issued.
         scopes = _requested_scopes(params.get("scope"), grant.scope)
-        return await run_in_threadpool(self._issue, client, server, scopes)
+        # Last, once the request is otherwise good: a refused request does not use up the jti.
+        jkt = await self.dpop.jkt(request, server.proof_of_possession)
+        return await run_in_threadpool(self._issue, client, server, scopes, jkt)
 
     def _authenticate(
         self, client_id: str, secret: str, audience: str, challenge: str | None
@@ -175,7 +188,9 @@ class TokenEndpoint:
             )
         return client, grant, server
 
-    def _issue(self, client: Client, server: ResourceServer, scopes: tuple[str, ...]) -> Response:
+    def _issue(
+        self, client: Client, server: ResourceServer, scopes: tuple[str, ...], jkt: str | None
+    ) -> Response:
         scope = " ".join(scopes)
         claims = client_credentials_claims(
             issuer=self.issuer,
@@ -184,6 +199,7 @@ class TokenEndpoint:
             scopes=scopes,
             issued_at=self.clock(),
             lifetime=server.token_lifetime,
+            extra=None if jkt is None else {"cnf": {"jkt": jkt}},
         )
         if server.signing_alg == ALGORITHM:
             # Read on every token, so a rotation by another process using the same
@@ -201,8 +217,8 @@ class TokenEndpoint:
             token = jwt.encode(claims, server.signing_secret, algorithm=server.signing_alg)
         body = {
             "access_token": token,
-            "token_type": "Bearer",
+            "token_type": "Bearer" if jkt is None else "DPoP",
             "expires_in": server.token_lifetime,
             "scope": scope,
         }
-        return JSONResponse(body, headers=NO_STORE)
+        return JSONResponse(body, headers={**NO_STORE, **self.dpop.nonce_headers()})

@@ -27,13 +27,13 @@ from typing import Any
 
 from scopegate.errors import ConfigurationError
 
-__all__ = ["MEMORY", "Database"]
+__all__ = ["MEMORY", "SCHEMA_VERSION", "Database"]
 
 MEMORY = ":memory:"
 _FILE_MODE = 0o600
 _FOLDER_MODE = 0o700
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Seconds a write waits for another process's write lock before giving up (a 503).
 BUSY_TIMEOUT = 10.0
 
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS resource_servers (
     token_lifetime INTEGER NOT NULL,
     scopes TEXT NOT NULL,
     is_system INTEGER NOT NULL DEFAULT 0,
-    settings TEXT NOT NULL DEFAULT '{}'
+    settings TEXT NOT NULL DEFAULT '{}',
+    proof_of_possession TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS resource_servers_one_system
     ON resource_servers (is_system) WHERE is_system = 1;
@@ -92,6 +93,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # 2 -> 3: the signing_keys table, created by _SCHEMA; the bootstrap makes the keys.
     2: (),
+    # 3 -> 4: an API's sender-constraining policy (Auth0's proof_of_possession, as JSON;
+    # NULL: none). A column of its own, not part of `settings`: the token endpoint acts on it.
+    3: ("ALTER TABLE resource_servers ADD COLUMN proof_of_possession TEXT",),
 }
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "ClientChanges",
     "ClientGrant",
     "Page",
+    "ProofOfPossession",
     "ResourceServer",
     "ResourceServerChanges",
     "ScopeDefinition",
@@ -26,6 +27,38 @@ __all__ = [
 ]
 
 CLIENT_CREDENTIALS = "client_credentials"
+DPOP = "dpop"
+
+
+@dataclass(frozen=True, slots=True)
+class ProofOfPossession:
+    """An API's sender-constraining policy: Auth0's ``proof_of_possession`` object.
+
+    ``mechanism`` is ``dpop`` (or ``none``); with ``required``, a token for the API
+    is issued only to a request with a valid DPoP proof. ``required_for`` is
+    Auth0's ``all_clients`` (the default) or ``public_clients``; every client
+    here is confidential, so ``public_clients`` requires nothing of them.
+    """
+
+    mechanism: str
+    required: bool
+    required_for: str | None = None
+
+    @property
+    def dpop(self) -> bool:
+        """Whether a DPoP proof sent with a token request binds the token."""
+        return self.mechanism == DPOP
+
+    @property
+    def dpop_required(self) -> bool:
+        """Whether a token request without a DPoP proof is refused (confidential clients)."""
+        return self.dpop and self.required and self.required_for in (None, "all_clients")
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"mechanism": self.mechanism, "required": self.required}
+        if self.required_for is not None:
+            body["required_for"] = self.required_for
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +91,7 @@ class ResourceServer:
     signing_alg: str = "HS256"
     is_system: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    proof_of_possession: ProofOfPossession | None = None
 
     @property
     def scope_values(self) -> tuple[str, ...]:
@@ -73,6 +107,8 @@ class ResourceServer:
             "token_lifetime": self.token_lifetime,
             **self.settings,
         }
+        if self.proof_of_possession is not None:
+            body["proof_of_possession"] = self.proof_of_possession.to_json()
         if self.is_system:
             body["is_system"] = True
         elif self.signing_alg != ALGORITHM:
@@ -84,7 +120,11 @@ class ResourceServer:
 
 @dataclass(frozen=True, slots=True)
 class ResourceServerChanges:
-    """A PATCH of a resource server: None leaves a field as it is."""
+    """A PATCH of a resource server: None leaves a field as it is.
+
+    ``proof_of_possession`` is the exception: None leaves it, and
+    ``remove_proof_of_possession`` (Auth0's ``"proof_of_possession": null``) drops it.
+    """
 
     name: str | None = None
     scopes: tuple[ScopeDefinition, ...] | None = None
@@ -92,6 +132,8 @@ class ResourceServerChanges:
     signing_secret: str | None = None
     signing_alg: str | None = None
     settings: dict[str, Any] | None = None
+    proof_of_possession: ProofOfPossession | None = None
+    remove_proof_of_possession: bool = False
 
 
 @dataclass(frozen=True, slots=True)

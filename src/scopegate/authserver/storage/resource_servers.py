@@ -16,7 +16,7 @@ from scopegate.authserver.errors import ManagementApiError, conflict, not_found
 from scopegate.authserver.storage.database import Database
 from scopegate.authserver.storage.grants import prune_grants
 from scopegate.authserver.storage.records import Page, ResourceServer, ResourceServerChanges
-from scopegate.authserver.storage.rows import find_server, scopes_json, server_from_row
+from scopegate.authserver.storage.rows import find_server, pop_json, scopes_json, server_from_row
 
 __all__ = ["ResourceServerTable"]
 
@@ -51,7 +51,8 @@ class ResourceServerTable:
                 raise conflict("A resource server with the same identifier already exists.")
             conn.execute(
                 "INSERT INTO resource_servers (id, identifier, name, signing_alg, signing_secret,"
-                " token_lifetime, scopes, is_system, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " token_lifetime, scopes, is_system, settings, proof_of_possession)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     server.id,
                     server.identifier,
@@ -62,6 +63,7 @@ class ResourceServerTable:
                     scopes_json(server.scopes),
                     int(server.is_system),
                     json.dumps(server.settings),
+                    pop_json(server.proof_of_possession),
                 ),
             )
         return server
@@ -92,13 +94,17 @@ class ResourceServerTable:
             updates = {
                 name: value
                 for name in ResourceServerChanges.__slots__
-                if (value := getattr(changes, name)) is not None
+                if name != "remove_proof_of_possession"
+                and (value := getattr(changes, name)) is not None
             }
             updates["settings"] = {**server.settings, **(changes.settings or {})}
+            if changes.remove_proof_of_possession:
+                updates["proof_of_possession"] = None
             server = replace(server, **updates)
             conn.execute(
                 "UPDATE resource_servers SET name = ?, scopes = ?, token_lifetime = ?,"
-                " signing_secret = ?, signing_alg = ?, settings = ? WHERE id = ?",
+                " signing_secret = ?, signing_alg = ?, settings = ?, proof_of_possession = ?"
+                " WHERE id = ?",
                 (
                     server.name,
                     scopes_json(server.scopes),
@@ -106,6 +112,7 @@ class ResourceServerTable:
                     server.signing_secret,
                     server.signing_alg,
                     json.dumps(server.settings),
+                    pop_json(server.proof_of_possession),
                     server.id,
                 ),
             )

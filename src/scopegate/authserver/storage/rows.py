@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from scopegate.authserver.storage.records import (
     Client,
     ClientGrant,
+    ProofOfPossession,
     ResourceServer,
     ScopeDefinition,
     SigningKey,
@@ -19,6 +20,7 @@ __all__ = [
     "client_from_row",
     "find_server",
     "grant_from_row",
+    "pop_json",
     "scopes_json",
     "server_from_row",
     "signing_key_from_row",
@@ -44,7 +46,19 @@ def server_from_row(row: sqlite3.Row) -> ResourceServer:
         signing_alg=row["signing_alg"],
         is_system=bool(row["is_system"]),
         settings=json.loads(row["settings"]),
+        proof_of_possession=_pop_from_json(row["proof_of_possession"]),
     )
+
+
+def _pop_from_json(text: str | None) -> ProofOfPossession | None:
+    if text is None:
+        return None
+    item = json.loads(text)
+    return ProofOfPossession(item["mechanism"], item["required"], item.get("required_for"))
+
+
+def pop_json(pop: ProofOfPossession | None) -> str | None:
+    return None if pop is None else json.dumps(pop.to_json())
 
 
 def scopes_json(scopes: Sequence[ScopeDefinition]) -> str:

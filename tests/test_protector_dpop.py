@@ -1,0 +1,129 @@
+"""BearerProtector on the DPoP scheme: any proof, however broken, is a 401, never a crash.
+
+Property-based over the whole request path (scheme parsing, the one proof, the
+token, the proof check, the binding, the replay store), sync and async, plus
+the cases an adapter could get wrong (no request target, a refused proof that
+keeps its jti unspent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.dpop import ORIGIN, bound, proof
+from helpers import IDENTIFIER, SECRET
+from scopegate import Settings
+from scopegate.errors import BearerError, DPoPFailure, InvalidDPoPProofError
+from scopegate.protector import BearerProtector
+from scopegate.request_url import RequestTarget
+
+TARGET = RequestTarget("GET", "http", "testserver", "", "/api/private")
+TOKEN = bound()()
+VALID = proof()(TOKEN)
+
+
+def protector(**options: Any) -> BearerProtector[Any]:
+    values = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER, **options)
+    return BearerProtector(values, publish=lambda token: token)
+
+
+PROTECTOR = protector()
+
+
+def outcome(dpop: list[str]) -> BearerError | None:
+    try:
+        PROTECTOR.authenticate([f"DPoP {TOKEN}"], dpop=dpop, target=lambda: TARGET)
+    except BearerError as error:
+        return error
+    return None
+
+
+def mutate(value: str, position: int, char: str) -> str:
+    position %= len(value)
+    return value[:position] + char + value[position + 1 :]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.text(max_size=200),
+            st.binary(max_size=200).map(lambda raw: raw.decode("latin-1")),
+            st.builds(mutate, st.just(VALID), st.integers(0, 10_000), st.characters()),
+        ),
+        max_size=2,
+    )
+)
+def test_any_proof_is_refused_with_a_401_or_accepted_once(values: list[str]) -> None:
+    error = outcome(values)
+    if error is None:  # only the valid proof itself (or a no-op mutation of it) passes
+        assert len(values) == 1
+        return
+    assert error.status_code == 401
+    assert error.error in ("invalid_dpop_proof", "invalid_token")
+    assert error.scheme == "DPoP"
+    assert error.description.isprintable()
+
+
+def test_a_valid_proof_passes_once_sync_and_async() -> None:
+    guard = protector()
+    fresh = proof()(TOKEN)
+    access = guard.authenticate([f"DPoP {TOKEN}"], dpop=[fresh], target=lambda: TARGET)
+    assert access.confirmation is not None
+    with pytest.raises(InvalidDPoPProofError) as info:
+        guard.authenticate([f"DPoP {TOKEN}"], dpop=[fresh], target=lambda: TARGET)
+    assert info.value.failure is DPoPFailure.REPLAYED
+    other = proof()(TOKEN)
+    coroutine = guard.authenticate_async([f"DPoP {TOKEN}"], dpop=[other], target=lambda: TARGET)
+    assert asyncio.run(coroutine).confirmation == access.confirmation
+    with pytest.raises(InvalidDPoPProofError) as info:
+        asyncio.run(
+            guard.authenticate_async([f"DPoP {TOKEN}"], dpop=[other], target=lambda: TARGET)
+        )
+    assert info.value.failure is DPoPFailure.REPLAYED
+
+
+def test_an_adapter_without_a_target_cannot_accept_dpop() -> None:
+    with pytest.raises(InvalidDPoPProofError) as info:
+        protector().authenticate([f"DPoP {TOKEN}"], dpop=[proof()(TOKEN)])
+    assert info.value.failure is DPoPFailure.URI
+
+
+def test_the_target_is_only_built_for_dpop() -> None:
+    def target() -> RequestTarget:
+        raise AssertionError("a Bearer request built its URL")
+
+    from conformance.tokens import mint
+
+    assert protector().authenticate([f"Bearer {mint()}"], target=target) is not None
+
+
+def test_the_published_object_is_reused_for_the_same_dpop_header() -> None:
+    calls: list[Any] = []
+
+    def publish(token: Any) -> Any:
+        calls.append(token)
+        return object()
+
+    guard = BearerProtector(
+        Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER), publish=publish
+    )
+    header = f"DPoP {TOKEN}"
+    first = guard.authenticate(
+        [header], cache_key=header, dpop=[proof()(TOKEN)], target=lambda: TARGET
+    )
+    second = guard.authenticate(
+        [header], cache_key=header, dpop=[proof()(TOKEN)], target=lambda: TARGET
+    )
+    assert first is second
+    assert len(calls) == 2  # the anonymous object, then this token once
+    assert guard.cached(header) is None  # never answered without a proof
+
+
+def test_the_origin_of_the_conformance_proofs() -> None:
+    assert f"{TARGET.scheme}://{TARGET.host}" == ORIGIN
