@@ -145,10 +145,9 @@ def test_options_instead_of_variables(server: AuthServer, cli: InProcessCli) -> 
             "list",
             "--server",
             server.url,
-            "--management-client-id",
-            credentials.client_id,
-            "--management-client-secret",
-            credentials.client_secret,
+            # "=": a generated secret may begin with "-", which argparse takes for an option.
+            f"--management-client-id={credentials.client_id}",
+            f"--management-client-secret={credentials.client_secret}",
         ],
         {},
     )
