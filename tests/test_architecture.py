@@ -28,6 +28,8 @@ LAYERS = {
     "bearer": 1,
     "jws": 1,
     "request_url": 1,
+    "htu": 1,
+    "signature": 1,
     "challenge": 2,
     "scopes": 2,
     "token": 2,
@@ -52,6 +54,8 @@ LAYERS = {
 # by the verifier only when a key source is configured.
 # dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
 # uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+# htu (the htu normalisation, standard library only) and signature (a JWS signature check
+# prepared on one cryptography key, for DPoP proofs) are sans-IO leaves beside jws.
 SAME_LAYER = {
     ("token", "scopes"),
     ("claims", "settings"),
