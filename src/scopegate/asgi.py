@@ -230,7 +230,14 @@ class BearerAuthMiddleware:
                 several = header is not None
                 header = value
         identity = None
-        if header is not None and not several and not _may_have_query_token(protector, scope):
+        if (
+            header is not None
+            and not several
+            # A DPoP request is never answered from this cache (its proof is checked each
+            # time): skip the lookup that would miss. Other spellings of the scheme miss.
+            and not header.startswith(b"DPoP ")
+            and not _may_have_query_token(protector, scope)
+        ):
             identity = protector.cached(header)
         if identity is None:
             try:
