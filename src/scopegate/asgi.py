@@ -261,8 +261,13 @@ class BearerAuthMiddleware:
 
     @staticmethod
     async def _authenticate(protector: BearerProtector[Identity], scope: Scope) -> Identity:
-        values = [value for name, value in scope["headers"] if name == _AUTHORIZATION]
-        proofs = [value.decode("latin-1") for name, value in scope["headers"] if name == _DPOP]
+        values: list[bytes] = []
+        proofs: list[str] = []
+        for name, value in scope["headers"]:  # one pass: a DPoP request reads both
+            if name == _AUTHORIZATION:
+                values.append(value)
+            elif name == _DPOP:
+                proofs.append(value.decode("latin-1"))
         query: list[str] = []
         if protector.allow_query_token:
             query = protector.query_tokens(scope.get("query_string", b"").decode("latin-1"))
