@@ -157,9 +157,10 @@ class BearerProtector(Generic[P]):
             self._published = TokenCache(
                 settings.cache_maxsize, max_age, settings.leeway, verifier.clock
             )
-            self._bound = TokenCache(
-                settings.cache_maxsize, max_age, settings.leeway, verifier.clock
-            )
+            if settings.dpop_offered:  # else no DPoP header is ever accepted, nor looked up
+                self._bound = TokenCache(
+                    settings.cache_maxsize, max_age, settings.leeway, verifier.clock
+                )
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = settings.max_token_bytes + 64
         #: ``cached(header)``: what a request with this exact ``Authorization``
