@@ -33,6 +33,8 @@ LAYERS = {
     "jws": 1,
     "request_url": 1,
     "settings_env": 1,
+    "htu": 1,
+    "signature": 1,
     "challenge": 2,
     "scopes": 2,
     "token": 2,
@@ -64,6 +66,8 @@ LAYERS = {
 # rendering) under the token failures, the DPoP errors (which reuse FailureDetail) and the 503s.
 # settings_env (variable names, list syntax) needs nothing; settings_rules (the validators'
 # bodies) checks a static public_key with jwk, as settings did before the rules moved out.
+# htu (the htu normalisation, standard library only) and signature (a JWS signature check
+# prepared on one cryptography key, for DPoP proofs) are sans-IO leaves beside jws.
 SAME_LAYER = {
     ("token", "scopes"),
     ("claims", "settings"),
