@@ -11,9 +11,9 @@ import pytest
 
 from conftest import IDENTIFIER, ISSUER, SECRET, mint
 from scopegate import InvalidTokenError, Settings, TokenVerifier
-from scopegate.cache import TokenCache
+from scopegate._cache import TokenCache
+from scopegate._token import AccessToken
 from scopegate.errors import TokenFailure
-from scopegate.token import AccessToken
 
 T0 = 1_700_000_000.0  # the fake clock's start: a fixed, whole second
 OTHER_SECRET = "an-entirely-different-signing-secret-0123456789"

@@ -30,7 +30,7 @@ from conftest import IDENTIFIER
 from live_server import free_port, serve, uvicorn_command
 from redis_server import redis_server
 from scopegate.client import ClientCredentialsAuth, ManagementClient
-from scopegate.client.dpop import DPoPKey
+from scopegate.client._dpop import DPoPKey
 from scopegate.testing import dpop_headers, dpop_proof
 from test_jwks_live import ROOT, SERVERS, Command, discovery_env
 

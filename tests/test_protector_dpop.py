@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from conformance.dpop import ORIGIN, bound, proof
 from conftest import IDENTIFIER, SECRET
 from scopegate import Settings
+from scopegate._protector import BearerProtector
+from scopegate._request_url import RequestTarget
 from scopegate.errors import BearerError, DPoPFailure, InvalidDPoPProofError
-from scopegate.protector import BearerProtector
-from scopegate.request_url import RequestTarget
 
 TARGET = RequestTarget("GET", "http", "testserver", "", "/api/private")
 TOKEN = bound()()

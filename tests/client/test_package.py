@@ -26,10 +26,10 @@ def ruff_sort_key(name: str) -> tuple[int, str]:
     "name",
     [
         "scopegate.client",
-        "scopegate.client.auth",
-        "scopegate.client.dpop",
-        "scopegate.client.errors",
-        "scopegate.client.management",
+        "scopegate.client._auth",
+        "scopegate.client._dpop",
+        "scopegate.client._errors",
+        "scopegate.client._management",
         "scopegate.demo",
         "scopegate.demo.api",
         "scopegate.demo.flow",
@@ -86,8 +86,8 @@ def test_the_command_line_loads_no_http_client_until_a_command_needs_it() -> Non
         ),
         pytest.param(
             "cryptography",
-            "scopegate.client.dpop",
-            "scopegate.client.dpop needs cryptography: pip install 'scopegate[client]'",
+            "scopegate.client._dpop",
+            "scopegate.client's DPoPKey needs cryptography: pip install 'scopegate[client]'",
             id="client-dpop",
         ),
         pytest.param(

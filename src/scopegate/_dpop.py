@@ -1,9 +1,9 @@
 """DPoP proofs (RFC 9449): the one owner of the proof rules, sans-IO.
 
 :class:`ProofVerifier` checks everything of RFC 9449 §4.3 but replay (which
-needs a store: :mod:`scopegate.replay`):
+needs a store: :mod:`scopegate._replay`):
 
-1. one compact JWS, read by :mod:`scopegate.jws` (canonical base64url, strict
+1. one compact JWS, read by :mod:`scopegate._jws` (canonical base64url, strict
    UTF-8 JSON, no duplicate names), at most ``max_proof_bytes`` long;
 2. ``typ`` is ``dpop+jwt``; ``alg`` one of the configured asymmetric
    algorithms (never ``none``, never HMAC); no ``crit``;
@@ -49,6 +49,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import Algorithm, ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import PyJWTError
 
+from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, algorithm_object, jwk_thumbprint
+from scopegate._jws import decode_segment, load_object, split_segments
+from scopegate._nonce import NonceSource
 from scopegate.errors import (
     DPoPFailure,
     FailureDetail,
@@ -56,9 +59,6 @@ from scopegate.errors import (
     InvalidTokenError,
     UseDPoPNonceError,
 )
-from scopegate.jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, algorithm_object, jwk_thumbprint
-from scopegate.jws import decode_segment, load_object, split_segments
-from scopegate.nonce import NonceSource
 
 __all__ = [
     "MAX_JTI_LENGTH",

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from cachetools import TLRUCache
 
-from scopegate.dpop import DPoPProof
+from scopegate._dpop import DPoPProof
 from scopegate.errors import MissingExtraError, ReplayStoreUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover
