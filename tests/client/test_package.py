@@ -31,11 +31,6 @@ def ruff_sort_key(name: str) -> tuple[int, str]:
         "scopegate.client._errors",
         "scopegate.client._management",
         "scopegate.demo",
-        "scopegate.demo.api",
-        "scopegate.demo.flow",
-        "scopegate.demo.run",
-        "scopegate.demo.servers",
-        "scopegate.demo.transcript",
     ],
 )
 def test_all_is_sorted_and_exists(name: str) -> None:
@@ -49,6 +44,7 @@ def test_the_public_names() -> None:
     assert scopegate.client.__all__ == [
         "ClientCredentialsAuth",
         "ClientError",
+        "DPoPKey",
         "ManagementClient",
         "ManagementError",
         "TokenRequestError",
