@@ -33,6 +33,8 @@ LAYERS = {
     "_jws": 1,
     "_request_url": 1,
     "_settings_env": 1,
+    "_htu": 1,
+    "_signature": 1,
     "_challenge": 2,
     "_scopes": 2,
     "_token": 2,
@@ -67,6 +69,8 @@ LAYERS = {
 # rendering) under the token failures, the DPoP errors (which reuse FailureDetail) and the 503s.
 # settings_env (variable names, list syntax) needs nothing; settings_rules (the validators'
 # bodies) checks a static public_key with jwk, as settings did before the rules moved out.
+# htu (the htu normalisation, standard library only) and signature (a JWS signature check
+# prepared on one cryptography key, for DPoP proofs) are sans-IO leaves beside jws.
 SAME_LAYER = {
     ("_token", "_scopes"),
     ("_claims", "_settings"),

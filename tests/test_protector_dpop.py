@@ -9,6 +9,7 @@ keeps its jti unspent).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -127,3 +128,69 @@ def test_the_published_object_is_reused_for_the_same_dpop_header() -> None:
 
 def test_the_origin_of_the_conformance_proofs() -> None:
     assert f"{TARGET.scheme}://{TARGET.host}" == ORIGIN
+
+
+def _known_header_guard(clock: Any = None) -> tuple[BearerProtector[Any], str]:
+    """A protector that has accepted one DPoP request with ``TOKEN``'s header (now known)."""
+    from scopegate._verifier import TokenVerifier
+
+    values = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER)
+    verifier = None if clock is None else TokenVerifier(values, clock=clock)
+    guard = BearerProtector(values, publish=lambda token: token, verifier=verifier)
+    header = f"DPoP {TOKEN}"
+    guard.authenticate([header], cache_key=header, dpop=[VALID_ONCE], target=lambda: TARGET)
+    return guard, header
+
+
+VALID_ONCE = proof()(TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("dpop", "failure"),
+    [
+        pytest.param(lambda: [VALID_ONCE], DPoPFailure.REPLAYED, id="replayed"),
+        pytest.param(lambda: [], DPoPFailure.MISSING, id="no-proof"),
+        pytest.param(lambda: [proof()(TOKEN), proof()(TOKEN)], DPoPFailure.MULTIPLE, id="two"),
+        pytest.param(lambda: [proof(method="POST")(TOKEN)], DPoPFailure.METHOD, id="method"),
+        pytest.param(lambda: [proof(with_ath=False)(TOKEN)], DPoPFailure.ATH, id="no-ath"),
+        pytest.param(lambda: [proof(age=10_000)(TOKEN)], DPoPFailure.IAT, id="old"),
+    ],
+)
+def test_a_known_dpop_header_still_has_every_proof_checked(dpop: Any, failure: Any) -> None:
+    guard, header = _known_header_guard()
+
+    def sync() -> Any:
+        return guard.authenticate([header], cache_key=header, dpop=dpop(), target=lambda: TARGET)
+
+    def in_a_loop() -> Any:
+        return asyncio.run(
+            guard.authenticate_async([header], cache_key=header, dpop=dpop(), target=lambda: TARGET)
+        )
+
+    for run in (sync, in_a_loop):
+        with pytest.raises(InvalidDPoPProofError) as info:
+            run()
+        assert (info.value.failure, info.value.scheme, info.value.status_code) == (
+            failure,
+            "DPoP",
+            401,
+        )
+
+
+def test_a_known_dpop_header_is_bound_to_its_key_and_expires_with_its_token() -> None:
+    from scopegate.errors import InvalidTokenError, TokenFailure
+
+    offset = [0.0]
+    guard, header = _known_header_guard(clock=lambda: time.time() + offset[0])
+    with pytest.raises(InvalidTokenError) as info:
+        guard.authenticate(
+            [header], cache_key=header, dpop=[proof(key="other-ec")(TOKEN)], target=lambda: TARGET
+        )
+    assert (info.value.failure, info.value.scheme) == (TokenFailure.DPOP_BINDING, "DPoP")
+    assert guard.authenticate(
+        [header], cache_key=header, dpop=[proof()(TOKEN)], target=lambda: TARGET
+    ).confirmation
+    offset[0] = 86_400 + 3600  # past the token's exp (a day) and any leeway
+    with pytest.raises(InvalidTokenError) as info:
+        guard.authenticate([header], cache_key=header, dpop=[proof()(TOKEN)], target=lambda: TARGET)
+    assert info.value.failure is TokenFailure.EXPIRED

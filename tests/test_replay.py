@@ -7,6 +7,8 @@ import logging
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scopegate._dpop import DPoPProof
 from scopegate._replay import MemoryReplayStore, RedisReplayStore, replay_key, replay_store
@@ -139,3 +141,35 @@ def test_redacted_url_drops_every_credential(url: str, shown: str) -> None:
     from scopegate._replay import redacted_url
 
     assert redacted_url(url) == shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("abcd"),
+            st.sampled_from([1.0, 5.0, 10.0]),
+            st.sampled_from([0.0, 0.5, 1.0, 4.99, 5.0, 11.0]),
+        ),
+        max_size=40,
+    )
+)
+def test_the_memory_store_answers_as_a_model_of_live_deadlines(
+    steps: list[tuple[str, float, float]],
+) -> None:
+    """Any sequence of keys, time to live and clock steps: new exactly when no live entry."""
+    clock = Clock()
+    store = MemoryReplayStore(3, clock=clock)
+    live: dict[str, float] = {}
+    for key, ttl, advance in steps:
+        clock.now += advance
+        live = {k: deadline for k, deadline in live.items() if clock.now < deadline}
+        if key in live:
+            assert store.first_use(key, ttl) is False
+        elif len(live) >= 3:
+            with pytest.raises(ReplayStoreUnavailableError):
+                store.first_use(key, ttl)
+        else:
+            assert store.first_use(key, ttl) is True
+            live[key] = clock.now + ttl
+        assert len(store) == len(live)

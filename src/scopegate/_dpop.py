@@ -9,7 +9,7 @@ needs a store: :mod:`scopegate._replay`):
    algorithms (never ``none``, never HMAC); no ``crit``;
 3. ``jwk`` a public key (no private member) whose type and curve fit ``alg``
    (RSA at least 2048 bits), loaded by PyJWT's algorithm classes;
-4. the signature verifies with that key (PyJWT, over ``cryptography``);
+4. the signature verifies with that key (:mod:`scopegate._signature`, over ``cryptography``);
 5. the claims: ``jti`` a non-empty string of bounded length, ``htm`` equal to
    the request method, ``htu`` equal to the request URI after
    :func:`normalize_htu`, ``iat`` an integer within
@@ -27,9 +27,8 @@ every proof, so the checked header and its loaded key are kept by the exact
 header segment (bounded); a repeated client pays for one base64 decode, one
 JSON parse of the claims and the signature check.
 
-``normalize_htu`` is our own code: ``urllib.parse`` does no RFC 3986 §6
-normalisation (no dot segments, no percent-encoding case) and silently drops
-tabs and newlines from a URL, and no dependency of scopegate offers it.
+The ``htu`` normalisation is :mod:`scopegate._htu`'s (re-exported here); the
+signature check is :mod:`scopegate._signature`'s, prepared once per key.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -46,12 +44,14 @@ from types import MappingProxyType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import Algorithm, ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import PyJWTError
 
-from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, algorithm_object, jwk_thumbprint
+from scopegate._htu import normalize_htu
+from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, jwk_thumbprint
 from scopegate._jws import decode_segment, load_object, split_segments
 from scopegate._nonce import NonceSource
+from scopegate._signature import SignatureCheck, signature_check
 from scopegate.errors import (
     DPoPFailure,
     FailureDetail,
@@ -101,109 +101,6 @@ def ath_for(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-# --- htu -----------------------------------------------------------------------------------
-
-# RFC 3986 Appendix B, anchored; the authority is required (an absolute http(s) URI).
-_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//([^/?#]*))?([^?#]*)(\?[^#]*)?(#.*)?\Z", re.S)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-# pchar without pct-encoded (RFC 3986 §3.3), plus "/": kept as they are in a path.
-_PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
-_REG_NAME = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=]+\Z")
-_IP_LITERAL = re.compile(r"\[[0-9A-Za-z:.]+\]\Z")
-_HEX = frozenset("0123456789ABCDEFabcdef")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*\Z")
-
-
-def _normalize_path(path: str) -> str:
-    """Percent-encodings uppercased, unreserved ones decoded, other characters encoded."""
-    if _PLAIN_PATH.match(path):  # nothing to change: the common case
-        return path
-    out: list[str] = []
-    index, length = 0, len(path)
-    while index < length:
-        char = path[index]
-        if char == "%":
-            pair = path[index + 1 : index + 3]
-            if len(pair) != 2 or not set(pair) <= _HEX:
-                raise ValueError("a % in the path is not a percent-encoding")
-            decoded = chr(int(pair, 16))
-            out.append(decoded if decoded in _UNRESERVED else "%" + pair.upper())
-            index += 3
-            continue
-        if char in _PATH_SAFE:
-            out.append(char)
-        else:
-            # Not allowed in a URI path: its UTF-8 percent-encoding (RFC 3987 §3.1),
-            # so a raw and an encoded spelling of one path compare equal.
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        index += 1
-    return "".join(out)
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 §5.2.4."""
-    output: list[str] = []
-    for segment in path.split("/")[1:]:
-        if segment == "..":
-            if len(output) > 0:
-                output.pop()
-        elif segment != ".":
-            output.append(segment)
-    result = "/" + "/".join(output)
-    # A path ending in "." or ".." names a directory: keep its trailing slash.
-    if path.endswith(("/.", "/..")) and not result.endswith("/"):
-        result += "/"
-    return result
-
-
-def normalize_htu(uri: str) -> str:
-    """An absolute http(s) URI normalised for comparison (RFC 3986 §6.2.2, §6.2.3), no query.
-
-    Scheme and host lowercased, the default port dropped (and an empty one),
-    percent-encodings uppercased and unreserved ones decoded, dot segments
-    removed, an empty path made ``/``; the query and the fragment are dropped
-    (RFC 9449 §4.3 point 9). ``https://Server.example:443/a/../b%7e?x`` becomes
-    ``https://server.example/b~``.
-
-    Raises:
-        ValueError: not an absolute http or https URI with a host, a user-info
-            part, a bad port, a stray ``%`` or a control character.
-    """
-    if not isinstance(uri, str) or _CONTROL.search(uri) is not None:
-        raise ValueError("not a URI")
-    match = _URI.match(uri)
-    if match is None or match.group(2) is None:
-        raise ValueError("not an absolute URI with an authority")
-    scheme = match.group(1).lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ValueError("not an http or https URI")
-    authority, path = match.group(3), match.group(4)
-    if "@" in authority:
-        raise ValueError("a user-info part is not allowed")
-    if authority.startswith("["):
-        close = authority.find("]")
-        host, rest = authority[: close + 1], authority[close + 1 :]
-        if close < 0 or not _IP_LITERAL.match(host) or (rest and not rest.startswith(":")):
-            raise ValueError("a bad IP literal")
-        port_text = rest[1:] if rest else None
-    else:
-        host, colon, port_text_ = authority.partition(":")
-        port_text = port_text_ if colon else None
-        if not _REG_NAME.match(host):
-            raise ValueError("a bad host")
-    host = host.lower()
-    if port_text:
-        if not (port_text.isascii() and port_text.isdigit()) or int(port_text) > 65535:
-            raise ValueError("a bad port")
-        port = int(port_text)
-        if port != _DEFAULT_PORTS[scheme]:
-            host = f"{host}:{port}"
-    path = _remove_dot_segments(_normalize_path(path or "/"))
-    return f"{scheme}://{host}{path}"
-
-
 # --- proofs --------------------------------------------------------------------------------
 
 
@@ -234,8 +131,7 @@ class DPoPProof:
 class _Header:
     """A checked protected header: what every proof of one client shares."""
 
-    algorithm: Algorithm
-    key: Any
+    check: SignatureCheck
     jkt: str
     jwk: Mapping[str, Any]
 
@@ -328,7 +224,7 @@ class ProofVerifier:
         self.clock = clock
         self.nonces = nonces
         self.max_proof_bytes = max_proof_bytes
-        self._algorithm_objects = {alg: algorithm_object(alg) for alg in self.algorithms}
+        self._allowed = frozenset(self.algorithms)
         self._headers: dict[str, _Header] = {}
         self._lock = threading.Lock()
         # One-entry caches (a tuple is replaced whole, so threads never see half of one).
@@ -386,8 +282,8 @@ class ProofVerifier:
             raise InvalidDPoPProofError(DPoPFailure.MALFORMED, detail=exc.detail) from exc
         signing_input = proof[: len(header_text) + len(payload_text) + 1].encode("ascii")
         try:
-            verified = header.algorithm.verify(signing_input, header.key, signature)
-        except (PyJWTError, ValueError, TypeError) as exc:
+            verified = header.check(signing_input, signature)
+        except (ValueError, TypeError) as exc:
             raise _fail(DPoPFailure.SIGNATURE, "signature") from exc
         if not verified:
             raise _fail(DPoPFailure.SIGNATURE, "signature")
@@ -402,8 +298,7 @@ class ProofVerifier:
         if typ != "dpop+jwt":
             raise _fail(DPoPFailure.TYPE, "typ", "typ", "dpop+jwt", typ)
         alg = header.get("alg")
-        algorithm = self._algorithm_objects.get(alg) if isinstance(alg, str) else None
-        if algorithm is None or not isinstance(alg, str):
+        if not isinstance(alg, str) or alg not in self._allowed:
             raise _fail(DPoPFailure.ALGORITHM, "alg", "alg", self.algorithms, alg)
         if "crit" in header:  # RFC 7515 §4.1.11: no extension is understood here
             raise _fail(DPoPFailure.MALFORMED, "crit", "crit", None, header["crit"])
@@ -412,10 +307,14 @@ class ProofVerifier:
             raise _fail(DPoPFailure.KEY, "type", "jwk", "a JSON object", _kind(jwk))
         key = _load_key(alg, jwk)
         try:
+            check = signature_check(alg, key)
+        except ValueError as exc:  # pragma: no cover - _load_key fits the key to alg
+            raise _fail(DPoPFailure.KEY, "load", "jwk", "a valid public key") from exc
+        try:
             thumbprint = jwk_thumbprint(jwk)
         except ValueError as exc:  # pragma: no cover - a loadable key has its members
             raise _fail(DPoPFailure.KEY, "thumbprint", "jwk") from exc
-        return _Header(algorithm, key, thumbprint, MappingProxyType(dict(jwk)))
+        return _Header(check, thumbprint, MappingProxyType(dict(jwk)))
 
     def _ath(self, access_token: str) -> str | None:
         """:func:`ath_for` the token, remembered for the last token (a client reuses it)."""

@@ -107,7 +107,12 @@ def authenticate_environ(
         return None
     header: str | None = environ.get("HTTP_AUTHORIZATION")
     query = environ.get("QUERY_STRING", "")
-    if header is not None and not (protector.allow_query_token and "access_token" in query):
+    if (
+        header is not None
+        # A DPoP request is never answered from this cache: skip the lookup that would miss.
+        and not header.startswith("DPoP ")
+        and not (protector.allow_query_token and "access_token" in query)
+    ):
         token = protector.cached(header)
         if token is not None:
             return token

@@ -26,7 +26,6 @@ Each broken rule raises :class:`~scopegate.errors.InvalidTokenError` with
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
@@ -45,6 +44,7 @@ _LAST_OF_3 = frozenset("AEIMQUYcgkosw048")
 # A \uD800-\uDFFF escape: the only way an unpaired surrogate enters a str via JSON.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SEGMENTS = ("header", "payload", "signature")
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 class CompactJWS(NamedTuple):
@@ -73,7 +73,12 @@ def decode_segment(text: str, segment: str) -> bytes:
     ):
         raise _malformed("base64url", segment)
     try:
-        return base64.urlsafe_b64decode(text + "==="[: -remainder % 4])
+        # base64.urlsafe_b64decode, without its four layers of Python (a quarter of the
+        # cost of a proof's two segments): the alphabet and the padding bits are checked
+        # above and the padding is exact, so nothing is skipped or guessed (3.10 has no
+        # strict_mode).
+        data = text.encode("ascii").translate(_URLSAFE_TO_STANDARD)
+        return binascii.a2b_base64(data + b"==="[: -remainder % 4])
     except binascii.Error as exc:  # pragma: no cover - ruled out by the checks above
         raise _malformed("base64url", segment) from exc
 

@@ -144,6 +144,9 @@ class BearerProtector(Generic[P]):
         self._publish = publish
         self.anonymous: P = publish(None)
         self._published: TokenCache[Hashable, P] | None = None
+        # DPoP headers verified before: the token, its verification and what it publishes,
+        # so the next proof with that header skips the parsing and both cache lookups.
+        self._bound: TokenCache[Hashable, tuple[str, AccessToken, P]] | None = None
         if settings.cache_maxsize > 0:
             # With fetched keys, a hit lives no longer than the key set: the miss that
             # follows is what notices a stale set and refreshes it (a revoked key's
@@ -154,6 +157,10 @@ class BearerProtector(Generic[P]):
             self._published = TokenCache(
                 settings.cache_maxsize, max_age, settings.leeway, verifier.clock
             )
+            if settings.dpop_offered:  # else no DPoP header is ever accepted, nor looked up
+                self._bound = TokenCache(
+                    settings.cache_maxsize, max_age, settings.leeway, verifier.clock
+                )
         # A header holds "Bearer " and the token; anything longer is refused unread.
         self._max_header = settings.max_token_bytes + 64
         #: ``cached(header)``: what a request with this exact ``Authorization``
@@ -167,6 +174,8 @@ class BearerProtector(Generic[P]):
         if self._keys is not None and self._published is not None:
             # A key that leaves the JWK Set takes what its tokens published with it.
             self._keys.on_keys_removed(self._published.clear)
+            if self._bound is not None:
+                self._keys.on_keys_removed(self._bound.clear)
         #: The ``dpop`` setting: ``allowed``, ``required`` or ``disabled``.
         self.dpop_mode = settings.dpop
         self.dpop_algorithms = tuple(settings.dpop_algorithms)
@@ -249,18 +258,22 @@ class BearerProtector(Generic[P]):
         Raises:
             BearerError: the request must be rejected with this error.
         """
+        known = self._known_dpop(authorization, query_tokens, cache_key)
+        if known is not None:
+            self._spend(self._check_known(known, dpop, target))
+            self._refresh_if_due()
+            return known[2]
         try:
-            access, proof = self._verify(authorization, query_tokens, dpop, target)
+            access, proof, token = self._verify(authorization, query_tokens, dpop, target)
         except KeyRefreshNeeded as signal:
             signal.source.refresh_sync()
-            access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
+            access, proof, token = self._verify(
+                authorization, query_tokens, dpop, target, retried=True
+            )
         if proof is not None:
             self._spend(proof)
-        keys = self._keys
-        if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
-            # One background thread at a time, whatever the number of requests that noticed.
-            threading.Thread(target=self._refresh_in_background, args=(keys,), daemon=True).start()
-        return self._publish_for(access, cache_key, query_tokens, proof)
+        self._refresh_if_due()
+        return self._publish_for(access, cache_key, query_tokens, proof, token)
 
     async def authenticate_async(
         self,
@@ -280,19 +293,68 @@ class BearerProtector(Generic[P]):
         Raises:
             BearerError: the request must be rejected with this error.
         """
+        known = self._known_dpop(authorization, query_tokens, cache_key)
+        if known is not None:
+            await self._spend_async(self._check_known(known, dpop, target))
+            self._refresh_if_due_async()
+            return known[2]
         try:
-            access, proof = self._verify(authorization, query_tokens, dpop, target)
+            access, proof, token = self._verify(authorization, query_tokens, dpop, target)
         except KeyRefreshNeeded as signal:
             await signal.source.refresh_async()
-            access, proof = self._verify(authorization, query_tokens, dpop, target, retried=True)
+            access, proof, token = self._verify(
+                authorization, query_tokens, dpop, target, retried=True
+            )
         if proof is not None:
             await self._spend_async(proof)
+        self._refresh_if_due_async()
+        return self._publish_for(access, cache_key, query_tokens, proof, token)
+
+    def _refresh_if_due(self) -> None:
+        keys = self._keys
+        if keys is not None and keys.refresh_due() and self._refreshing.acquire(blocking=False):
+            # One background thread at a time, whatever the number of requests that noticed.
+            threading.Thread(target=self._refresh_in_background, args=(keys,), daemon=True).start()
+
+    def _refresh_if_due_async(self) -> None:
         keys = self._keys
         if keys is not None and keys.refresh_due():
             task = asyncio.get_running_loop().create_task(keys.refresh_async())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        return self._publish_for(access, cache_key, query_tokens, proof)
+
+    def _known_dpop(
+        self,
+        authorization: Sequence[str],
+        query_tokens: Sequence[str],
+        cache_key: Hashable | None,
+    ) -> tuple[str, AccessToken, P] | None:
+        """For a DPoP header verified before and still live: its token, verification, publication.
+
+        Only for the exact header value alone, without query tokens: the
+        request then reads exactly as it did (the DPoP scheme, that token).
+        """
+        bound = self._bound
+        if bound is None or cache_key is None or query_tokens or len(authorization) != 1:
+            return None
+        return bound.get(cache_key)
+
+    def _check_known(
+        self,
+        known: tuple[str, AccessToken, P],
+        dpop: Sequence[str],
+        target: Target | None,
+    ) -> DPoPProof:
+        """:meth:`_verify_dpop` for a known header: the proof rules, the token already verified."""
+        assert self._dpop is not None  # a DPoP header is only kept with DPoP on
+        token, access, _ = known
+        try:
+            return self._dpop.check(token, access, single_proof(dpop), target)
+        except BearerError as error:
+            if error.scheme is None:
+                error.scheme = DPOP
+            _log_rejection(error)
+            raise
 
     def _spend(self, proof: DPoPProof) -> None:
         assert self._dpop is not None  # a proof is only checked with DPoP on
@@ -332,6 +394,7 @@ class BearerProtector(Generic[P]):
         cache_key: Hashable | None,
         query_tokens: Sequence[str],
         proof: DPoPProof | None = None,
+        token: str = "",
     ) -> P:
         if access is None:
             return self.anonymous
@@ -339,12 +402,10 @@ class BearerProtector(Generic[P]):
         if proof is not None:
             # The proof passed for this request; what its token publishes is reusable
             # (keyed apart from every Authorization header: a header cache hit has no proof).
-            key = (DPOP, cache_key)
-            published = cache.get(key) if cache is not None and cache_key else None
-            if published is None:
-                published = self._publish(access)
-                if cache is not None and cache_key:
-                    cache.put(key, published, access.expires_at.timestamp())
+            bound = self._bound
+            published = self._publish(access)
+            if bound is not None and cache_key:
+                bound.put(cache_key, (token, access, published), access.expires_at.timestamp())
             return published
         published = self._publish(access)
         if cache is not None and cache_key is not None and not query_tokens:
@@ -359,8 +420,8 @@ class BearerProtector(Generic[P]):
         target: Target | None,
         *,
         retried: bool = False,
-    ) -> tuple[AccessToken | None, DPoPProof | None]:
-        """The request's verified token (None when anonymous) and its checked, unreplayed proof.
+    ) -> tuple[AccessToken | None, DPoPProof | None, str]:
+        """The request's verified token (None when anonymous), its checked proof, the raw token.
 
         Logs a rejection by rule name.
         """
@@ -375,12 +436,13 @@ class BearerProtector(Generic[P]):
             if credentials is None:
                 if self.auth_required:
                     raise MissingTokenError()
-                return None, None
+                return None, None, ""
+            token = credentials.token
             if credentials.scheme == DPOP:
-                return self._verify_dpop(credentials.token, dpop, target, retried)
+                return (*self._verify_dpop(token, dpop, target, retried), token)
             if self.dpop_mode == "required":
                 raise InvalidTokenError(TokenFailure.DPOP_REQUIRED)
-            return self._verify_token(credentials.token, retried, bound=False), None
+            return self._verify_token(token, retried, bound=False), None, token
         except BearerError as error:
             if error.scheme is None and credentials is not None:
                 error.scheme = credentials.scheme
