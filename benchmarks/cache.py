@@ -26,7 +26,7 @@ from typing import Any
 from cachetools import TLRUCache
 
 from benchmarks.timing import Batch, clock
-from scopegate.cache import TokenCache
+from scopegate._cache import TokenCache
 
 CACHE_ROWS = {
     "cache_ordereddict": "hand-written OrderedDict LRU under a lock, hit (the former; baseline)",

@@ -173,7 +173,7 @@ class _Apps:
         self.wsgi = Wsgi(_wsgi_app, settings)
 
     def _new_store(self, middleware: Any) -> None:
-        from scopegate.replay import MemoryReplayStore
+        from scopegate._replay import MemoryReplayStore
 
         middleware.protector._dpop.store = MemoryReplayStore()
 

@@ -5,7 +5,7 @@
 
 Side by side in one run, on the same proofs: ``cryptography``'s verification of
 each proof's signature over its signing input (ECDSA P-256 / SHA-256 for ES256,
-RSA PKCS#1 v1.5 / SHA-256 for RS256), and :meth:`scopegate.dpop.ProofVerifier.verify`
+RSA PKCS#1 v1.5 / SHA-256 for RS256), and :meth:`scopegate._dpop.ProofVerifier.verify`
 of the whole proof (parsing, header and key checks, signature, claims, ``htu``
 normalisation, ``ath``, ``jkt``). Every proof has its own ``jti``, as a client's
 proofs do; they share a key, as one client's proofs do. The two sides
@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from scopegate.dpop import ProofVerifier, ath_for
-from scopegate.jwk import jwk_thumbprint
+from scopegate._dpop import ProofVerifier, ath_for
+from scopegate._jwk import jwk_thumbprint
 
 NOW = 1_700_000_000
 URL = "https://api.example/orders"

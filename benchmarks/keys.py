@@ -36,7 +36,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from benchmarks.common import DECODE_KWARGS, IDENTIFIER, ISSUER, LEEWAY, claims
 from benchmarks.timing import Batch, clock
 from scopegate import Settings, TokenVerifier
-from scopegate.protector import BearerProtector
+from scopegate._protector import BearerProtector
 
 KEY_ROWS = {
     "rs256_decode": ("RS256", "jwt.decode, RS256, same key and checks (baseline)"),

@@ -2,7 +2,7 @@
 
 Every part can be broken on purpose: any header (a private ``d`` in the jwk, an
 ``oct`` key, ``alg: none``), any payload text (duplicate names, float ``iat``),
-any signature. Shared by the tests of :mod:`scopegate.dpop` and of the
+any signature. Shared by the tests of :mod:`scopegate._dpop` and of the
 resource-server integration.
 """
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from jwt.algorithms import HMACAlgorithm, get_default_algorithms
 
-from scopegate import jwk, settings
+from scopegate import _jwk as jwk
+from scopegate import _settings as settings
 from scopegate.testing import key_pair
 
 

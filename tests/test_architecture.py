@@ -24,37 +24,38 @@ FRAMEWORKS = {"starlette", "fastapi", "flask", "werkzeug"}
 # AccessToken and is owned by the verifier. jws (the compact serialization) is
 # sans-IO like bearer; guards (route claim checks) sits beside the verifier.
 LAYERS = {
-    "errors_base": -2,
-    "errors_token": -1,
-    "errors_dpop": -1,
-    "errors_unavailable": -1,
+    "_errors_base": -2,
+    "_errors_token": -1,
+    "_errors_dpop": -1,
+    "_errors_unavailable": -1,
     "errors": 0,
-    "bearer": 1,
-    "jws": 1,
-    "request_url": 1,
-    "settings_env": 1,
-    "htu": 1,
-    "signature": 1,
-    "challenge": 2,
-    "scopes": 2,
-    "token": 2,
-    "jwk": 2,
-    "keysource": 2,
-    "dpop": 2,
-    "nonce": 2,
-    "settings": 3,
-    "settings_dpop": 2,
-    "settings_rules": 2,
-    "claims": 3,
-    "claimset": 3,
-    "cache": 3,
-    "replay": 3,
-    "verifier": 4,
-    "dpop_policy": 4,
-    "guards": 4,
-    "jwks_flow": 3,
-    "jwks": 4,
-    "protector": 5,
+    "_bearer": 1,
+    "_jws": 1,
+    "_request_url": 1,
+    "_settings_env": 1,
+    "_htu": 1,
+    "_signature": 1,
+    "_challenge": 2,
+    "_scopes": 2,
+    "_token": 2,
+    "_jwk": 2,
+    "_keysource": 2,
+    "_dpop": 2,
+    "_nonce": 2,
+    "_settings": 3,
+    "_settings_dpop": 2,
+    "_settings_rules": 2,
+    "_claims": 3,
+    "_claimset": 3,
+    "_cache": 3,
+    "_replay": 3,
+    "_verifier": 4,
+    "_dpop_policy": 4,
+    "_guards": 4,
+    "_jwks_flow": 3,
+    "_jwks": 4,
+    "_protector": 5,
+    "_environ": 6,
 }
 # jwk (key selection, pure) sits low so settings can check a static public_key with it;
 # keysource is the seam the verifier and protector see; jwks (fetching, httpx) is loaded
@@ -62,6 +63,8 @@ LAYERS = {
 # requests a refresh makes, redirects, discovery, max-age) is loaded only by jwks.
 # dpop (proof rules, sans-IO) sits beside jwk, whose thumbprint and algorithm table it
 # uses, and beside nonce (stateless server nonces); replay (the jti stores) beside cache.
+# _environ (the WSGI request steps the WSGI middleware and the Flask extension share) sits
+# on the protector, below the adapters.
 # errors re-exports its parts, which sit below it: errors_base (the root, BearerError and its
 # rendering) under the token failures, the DPoP errors (which reuse FailureDetail) and the 503s.
 # settings_env (variable names, list syntax) needs nothing; settings_rules (the validators'
@@ -69,13 +72,13 @@ LAYERS = {
 # htu (the htu normalisation, standard library only) and signature (a JWS signature check
 # prepared on one cryptography key, for DPoP proofs) are sans-IO leaves beside jws.
 SAME_LAYER = {
-    ("token", "scopes"),
-    ("claims", "settings"),
-    ("verifier", "jwks"),
-    ("dpop", "jwk"),
-    ("dpop", "nonce"),
-    ("settings_rules", "jwk"),
-    ("errors_dpop", "errors_token"),
+    ("_token", "_scopes"),
+    ("_claims", "_settings"),
+    ("_verifier", "_jwks"),
+    ("_dpop", "_jwk"),
+    ("_dpop", "_nonce"),
+    ("_settings_rules", "_jwk"),
+    ("_errors_dpop", "_errors_token"),
 }
 ADAPTERS = ("asgi", "starlette", "fastapi", "wsgi", "flask")
 
@@ -170,21 +173,21 @@ def test_the_core_loads_no_jwks_dependency_for_a_secret() -> None:
         "v = scopegate.TokenVerifier(scopegate.Settings(_env_file=None, identifier='a', "
         "signing_secret='x' * 32))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'httpx' "
-        "or m in {'scopegate.jwk', 'scopegate.jwks'}))"
+        "or m in {'scopegate._jwk', 'scopegate._jwks'}))"
     )
     assert loaded == "[]"
 
 
 def test_layer_check_sees_imports() -> None:
-    assert scopegate_imports("verifier") >= {"claims", "errors", "settings", "token"}
-    assert scopegate_imports("protector") >= {"bearer", "verifier"}
+    assert scopegate_imports("_verifier") >= {"_claims", "errors", "_settings", "_token"}
+    assert scopegate_imports("_protector") >= {"_bearer", "_verifier"}
 
 
 def test_importing_the_core_loads_no_framework() -> None:
     loaded = run_python(
-        "import scopegate, scopegate.bearer, scopegate.claims, scopegate.errors, "
-        "scopegate.scopes, scopegate.settings, scopegate.token, scopegate.verifier, "
-        "scopegate.protector, sys; print(sorted(m for m in sys.modules if m.split('.')[0] "
+        "import scopegate, scopegate._bearer, scopegate._claims, scopegate.errors, "
+        "scopegate._scopes, scopegate._settings, scopegate._token, scopegate._verifier, "
+        "scopegate._protector, sys; print(sorted(m for m in sys.modules if m.split('.')[0] "
         "in {'starlette','fastapi','flask','werkzeug'}))"
     )
     assert loaded == "[]"
@@ -262,7 +265,7 @@ def test_every_module_has_a_place() -> None:
 # The one exception: the scopegate_dpop_key fixture hands out the client's own
 # DPoPKey, imported inside the fixture (never when the plugin loads, which
 # happens in every pytest run, with or without httpx); only that module.
-LAZY_APPLICATION_IMPORTS = {"pytest_plugin": {"scopegate.client.dpop"}}
+LAZY_APPLICATION_IMPORTS = {"pytest_plugin": {"scopegate.client._dpop"}}
 
 
 @pytest.mark.parametrize("module", [*LAYERS, *ADAPTERS, *TOOLS])

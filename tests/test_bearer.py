@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scopegate.bearer import B64TOKEN, extract_token
+from scopegate._bearer import B64TOKEN, extract_token
 from scopegate.errors import BearerError, InvalidRequestError
 
 JWT_LIKE = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.a-b_c~d+e/f=="

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scopegate.bearer import B64TOKEN, Credentials, extract_credentials, single_proof
+from scopegate._bearer import B64TOKEN, Credentials, extract_credentials, single_proof
 from scopegate.errors import (
     BearerError,
     DPoPFailure,

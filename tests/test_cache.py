@@ -11,9 +11,9 @@ import pytest
 
 from helpers import IDENTIFIER, NOW, SECRET, FakeClock, make_settings, mint
 from scopegate import InvalidTokenError, Settings, TokenVerifier
-from scopegate.cache import TokenCache
+from scopegate._cache import TokenCache
+from scopegate._token import AccessToken
 from scopegate.errors import TokenFailure
-from scopegate.token import AccessToken
 
 T0 = float(NOW)  # the fake clock's start (conftest's clock): a fixed, whole second
 OTHER_SECRET = "an-entirely-different-signing-secret-0123456789"

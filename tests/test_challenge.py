@@ -6,7 +6,8 @@ import pytest
 
 from helpers import IDENTIFIER, SECRET
 from scopegate import Settings
-from scopegate.challenge import challenge_for
+from scopegate._challenge import challenge_for
+from scopegate._protector import BearerProtector
 from scopegate.errors import (
     BearerError,
     DPoPFailure,
@@ -19,7 +20,6 @@ from scopegate.errors import (
     MissingTokenError,
     TokenFailure,
 )
-from scopegate.protector import BearerProtector
 
 ALGS = 'algs="ES256 PS256"'
 BAD = 'error="invalid_token", error_description="The access token has expired"'

@@ -7,7 +7,7 @@ from typing import Any
 import jwt
 import pytest
 
-from scopegate.claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
+from scopegate._claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
 from scopegate.testing import TEST_SUBJECT, mint_token, test_settings
 
 BASE: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""scopegate.dpop: every RFC 9449 §4.3 proof rule, on proofs built from raw parts.
+"""scopegate._dpop: every RFC 9449 §4.3 proof rule, on proofs built from raw parts.
 
 Proofs come from :mod:`dpop_helpers` (hand-made JSON, base64url and signatures
 from ``cryptography``), so proofs no JOSE library would build can be tested.
@@ -28,10 +28,10 @@ from dpop_helpers import (
     private_key,
     public_jwk,
 )
-from scopegate.dpop import MAX_JTI_LENGTH, DPoPProof, ProofVerifier, ath_for
+from scopegate._dpop import MAX_JTI_LENGTH, DPoPProof, ProofVerifier, ath_for
+from scopegate._jwk import jwk_thumbprint
+from scopegate._nonce import NonceSource
 from scopegate.errors import DPoPFailure, InvalidDPoPProofError, UseDPoPNonceError
-from scopegate.jwk import jwk_thumbprint
-from scopegate.nonce import NonceSource
 
 # RFC 9449 §4.1 figure 4 (the proof to the token endpoint, its jwk in figure 3) and §7.1
 # figure 13 (the proof to a resource, with ath of the access token of figure 12).

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dpop_helpers import ALGORITHMS, METHOD, NOW, URL, b64url, make_proof, private_key, public_jwk
-from scopegate.dpop import DPoPProof, ProofVerifier, normalize_htu
+from scopegate._dpop import DPoPProof, ProofVerifier, normalize_htu
+from scopegate._nonce import NonceSource
 from scopegate.errors import InvalidDPoPProofError, UseDPoPNonceError
-from scopegate.nonce import NonceSource
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

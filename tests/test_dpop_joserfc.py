@@ -16,9 +16,9 @@ from joserfc import jws
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from dpop_helpers import METHOD, NOW, TOKEN, URL, claims_for
-from scopegate.dpop import ProofVerifier, ath_for
+from scopegate._dpop import ProofVerifier, ath_for
+from scopegate._jwk import jwk_thumbprint
 from scopegate.errors import DPoPFailure, InvalidDPoPProofError
-from scopegate.jwk import jwk_thumbprint
 
 _KEYS: dict[str, Any] = {}
 

@@ -29,7 +29,7 @@ from helpers import IDENTIFIER, subprocess_env
 from live_server import ROOT, free_port, serve, uvicorn_command
 from redis_server import redis_server
 from scopegate.client import ClientCredentialsAuth, ManagementClient
-from scopegate.client.dpop import DPoPKey
+from scopegate.client._dpop import DPoPKey
 from scopegate.testing import dpop_headers, dpop_proof
 from test_jwks_live import SERVERS, Command, discovery_env
 

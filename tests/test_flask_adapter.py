@@ -26,8 +26,8 @@ from conformance.model import DPOP_OFFER
 from conformance.tokens import OTHER_SECRET
 from helpers import CLIENT_ID, IDENTIFIER, ISSUER, SECRET, mint
 from scopegate import ConfigurationError, InsufficientScopeError, Settings
+from scopegate._protector import BearerProtector
 from scopegate.flask import ScopeGate, current_token, get_current_token, require_scope
-from scopegate.protector import BearerProtector
 from scopegate.wsgi import BearerAuthMiddleware
 
 NO_TOKEN = f'Bearer realm="api", {DPOP_OFFER}'

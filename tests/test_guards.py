@@ -1,4 +1,4 @@
-"""scopegate.guards: the route checks behind every require_claim and require_token."""
+"""scopegate._guards: the route checks behind every require_claim and require_token."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI, Security
 
 from scopegate import AccessToken
+from scopegate._guards import enforce_claim, enforce_token
 from scopegate.errors import FailureDetail, InvalidTokenError, MissingTokenError, TokenFailure
 from scopegate.fastapi import require_claim, require_token
-from scopegate.guards import enforce_claim, enforce_token
 
 
 def access(**claims: Any) -> AccessToken:
@@ -145,7 +145,7 @@ def test_fastapi_guard_repr() -> None:
 def test_the_detail_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     from helpers import IDENTIFIER, ISSUER, SECRET, mint
     from scopegate import Settings
-    from scopegate.protector import BearerProtector
+    from scopegate._protector import BearerProtector
 
     settings = Settings(
         signing_secret=SECRET,

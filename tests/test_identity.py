@@ -10,10 +10,10 @@ from typing import Any
 import flask
 import pytest
 
+from scopegate._token import AccessToken
 from scopegate.asgi import TokenCredentials, TokenUser
 from scopegate.flask import ScopeGate, current_token
 from scopegate.testing import bearer, mint_token, test_settings
-from scopegate.token import AccessToken
 
 
 def _token(subject: str | None, client_id: str | None) -> AccessToken:

@@ -1,4 +1,4 @@
-"""scopegate.jwk: which public key verifies a token, checked through the real verifier.
+"""scopegate._jwk: which public key verifies a token, checked through the real verifier.
 
 Every token here is minted by PyJWT (``jwt.encode``) or built by hand, never by
 scopegate, and every key comes from ``cryptography``. The keys are served as the
@@ -24,8 +24,8 @@ from conformance.check import refuse_network
 from helpers import IDENTIFIER, ISSUER, SECRET, make_claims
 from jose_helpers import b64url
 from scopegate import ConfigurationError, InvalidTokenError, Settings, TokenVerifier
+from scopegate._jwk import KeySet, parse_key_set, parse_static_key
 from scopegate.errors import TokenFailure
-from scopegate.jwk import KeySet, parse_key_set, parse_static_key
 
 ALGORITHMS = [
     *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),

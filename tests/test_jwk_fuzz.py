@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scopegate._jwk import KeySet, parse_key_set, parse_static_key
+from scopegate._jwks import max_age
 from scopegate.errors import InvalidTokenError
-from scopegate.jwk import KeySet, parse_key_set, parse_static_key
-from scopegate.jwks import max_age
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

@@ -1,4 +1,4 @@
-"""scopegate.jwk.jwk_thumbprint: RFC 7638 SHA-256 thumbprints."""
+"""scopegate._jwk.jwk_thumbprint: RFC 7638 SHA-256 thumbprints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scopegate.jwk import jwk_thumbprint
+from scopegate._jwk import jwk_thumbprint
 
 # RFC 7638 §3.1.
 RFC7638_JWK = {

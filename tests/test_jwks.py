@@ -1,4 +1,4 @@
-"""scopegate.jwks: keys fetched from a real JWK Set server on 127.0.0.1.
+"""scopegate._jwks: keys fetched from a real JWK Set server on 127.0.0.1.
 
 The protector is driven the way the adapters drive it: ``authenticate`` (WSGI,
 a blocking fetch) and ``authenticate_async`` (ASGI, an awaited fetch). Tokens
@@ -21,9 +21,9 @@ import pytest
 from helpers import IDENTIFIER
 from jwks_server import JWKS_PATH, OIDC_PATH, RFC8414_PATH, JwksServer, SigningKey, jwks_server
 from scopegate import AccessToken, InvalidTokenError, Settings
+from scopegate._jwks import MAX_BYTES
+from scopegate._protector import BearerProtector
 from scopegate.errors import BearerError, KeysUnavailableError, TokenFailure
-from scopegate.jwks import MAX_BYTES
-from scopegate.protector import BearerProtector
 
 KEY_A = SigningKey.generate("key-a")
 KEY_B = SigningKey.generate("key-b")

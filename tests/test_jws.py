@@ -1,4 +1,4 @@
-"""scopegate.jws: exactly one spelling per segment, and UTF-8 JSON objects only."""
+"""scopegate._jws: exactly one spelling per segment, and UTF-8 JSON objects only."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scopegate._jws import load_object, split_compact
 from scopegate.errors import FailureDetail, InvalidTokenError, TokenFailure
-from scopegate.jws import load_object, split_compact
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 HEADER = {"alg": "HS256"}

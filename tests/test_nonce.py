@@ -1,11 +1,11 @@
-"""scopegate.nonce: stateless rotating server nonces (RFC 9449 §9)."""
+"""scopegate._nonce: stateless rotating server nonces (RFC 9449 §9)."""
 
 from __future__ import annotations
 
 import pytest
 
+from scopegate._nonce import NonceSource
 from scopegate.errors import UseDPoPNonceError
-from scopegate.nonce import NonceSource
 
 
 class Clock:

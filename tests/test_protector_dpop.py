@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from conformance.dpop import ORIGIN, bound, proof
 from helpers import IDENTIFIER, SECRET
 from scopegate import Settings
+from scopegate._protector import BearerProtector
+from scopegate._request_url import RequestTarget
 from scopegate.errors import BearerError, DPoPFailure, InvalidDPoPProofError
-from scopegate.protector import BearerProtector
-from scopegate.request_url import RequestTarget
 
 TARGET = RequestTarget("GET", "http", "testserver", "", "/api/private")
 TOKEN = bound()()
@@ -132,7 +132,7 @@ def test_the_origin_of_the_conformance_proofs() -> None:
 
 def _known_header_guard(clock: Any = None) -> tuple[BearerProtector[Any], str]:
     """A protector that has accepted one DPoP request with ``TOKEN``'s header (now known)."""
-    from scopegate.verifier import TokenVerifier
+    from scopegate._verifier import TokenVerifier
 
     values = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER)
     verifier = None if clock is None else TokenVerifier(values, clock=clock)

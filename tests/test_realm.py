@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scopegate.errors import InvalidTokenError, is_safe_realm
-from scopegate.scopes import is_scope_token
+from scopegate._errors_base import is_safe_realm
+from scopegate._scopes import is_scope_token
+from scopegate.errors import InvalidTokenError
 
 
 @pytest.mark.parametrize(

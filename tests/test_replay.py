@@ -1,4 +1,4 @@
-"""scopegate.replay: the in-memory store (bounded, TTL, atomic) and the store factory."""
+"""scopegate._replay: the in-memory store (bounded, TTL, atomic) and the store factory."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scopegate.dpop import DPoPProof
+from scopegate._dpop import DPoPProof
+from scopegate._replay import MemoryReplayStore, RedisReplayStore, replay_key, replay_store
 from scopegate.errors import ReplayStoreUnavailableError
-from scopegate.replay import MemoryReplayStore, RedisReplayStore, replay_key, replay_store
 
 
 class Clock:
@@ -107,7 +107,7 @@ def test_replay_store_refuses_anything_else(value: str) -> None:
 
 
 def test_both_stores_satisfy_the_protocol() -> None:
-    from scopegate.replay import ReplayStore
+    from scopegate._replay import ReplayStore
 
     assert isinstance(MemoryReplayStore(), ReplayStore)
     assert isinstance(RedisReplayStore("redis://127.0.0.1:1/0"), ReplayStore)
@@ -117,7 +117,7 @@ def test_replay_store_without_redis_py_names_the_extra() -> None:
     from subprocess_probe import run_python
 
     printed = run_python(
-        "import sys\nsys.modules['redis'] = None\nfrom scopegate.replay import replay_store\n"
+        "import sys\nsys.modules['redis'] = None\nfrom scopegate._replay import replay_store\n"
         "try:\n    replay_store('redis://127.0.0.1:1/0')\n"
         "except ImportError as exc:\n    print(type(exc).__name__, '|', exc)\n"
     )
@@ -138,7 +138,7 @@ def test_replay_store_without_redis_py_names_the_extra() -> None:
     ],
 )
 def test_redacted_url_drops_every_credential(url: str, shown: str) -> None:
-    from scopegate.replay import redacted_url
+    from scopegate._replay import redacted_url
 
     assert redacted_url(url) == shown
 

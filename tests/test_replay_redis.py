@@ -1,4 +1,4 @@
-"""scopegate.replay.RedisReplayStore against a real ``redis-server`` on 127.0.0.1."""
+"""scopegate._replay.RedisReplayStore against a real ``redis-server`` on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import pytest
 
 from redis_server import free_port, redis_server, redis_url
+from scopegate._replay import RedisReplayStore, replay_store
 from scopegate.errors import ReplayStoreUnavailableError
-from scopegate.replay import RedisReplayStore, replay_store
 
 __all__ = ["redis_url"]  # the fixture, imported for the tests below
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 
-from scopegate.request_url import RequestTarget, asgi_target, request_url, wsgi_target
+from scopegate._request_url import RequestTarget, asgi_target, request_url, wsgi_target
 
 
 def scope(**values: Any) -> dict[str, Any]:

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scopegate._scopes import ScopeRequirement, is_scope_token, parse_scopes, required_scopes
 from scopegate.authserver.errors import OAuthError
 from scopegate.authserver.http.token_endpoint import _requested_scopes
 from scopegate.cli import main
 from scopegate.client import ClientCredentialsAuth
-from scopegate.client.payload import scope_list
-from scopegate.scopes import ScopeRequirement, is_scope_token, parse_scopes, required_scopes
+from scopegate.client._payload import scope_list
 from scopegate.testing import mint_token, test_settings
 
 SCOPE_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='"\\')

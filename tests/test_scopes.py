@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from scopegate.errors import InsufficientScopeError
-from scopegate.scopes import (
+from scopegate._scopes import (
     check_scopes,
     granted_scopes,
     has_all_scopes,
     has_any_scope,
     required_scopes,
 )
+from scopegate.errors import InsufficientScopeError
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The DPoP settings (scopegate.settings_dpop): defaults, the environment, every misconfiguration.
+"""The DPoP settings (scopegate._settings_dpop): defaults, the environment, every misconfiguration.
 
 Each bad value raises ConfigurationError naming the setting and its variable,
 never the value (a Redis URL may carry a password).
@@ -280,6 +280,6 @@ def test_a_core_install_serves_bearer_tokens_without_loading_dpop() -> None:
         f"s = Settings(_env_file=None, signing_secret={SECRET!r}, identifier='a')\n"
         "m = BearerAuthMiddleware(lambda e, r: [], s)\n"
         "print(m.protector.dpop_mode, sorted(n for n in sys.modules if n in "
-        "{'scopegate.dpop', 'scopegate.dpop_policy', 'scopegate.replay', 'scopegate.nonce'}))\n"
+        "{'scopegate._dpop', 'scopegate._dpop_policy', 'scopegate._replay', 'scopegate._nonce'}))\n"
     )
     assert run_python(script) == "disabled []"

@@ -1,4 +1,4 @@
-"""scopegate.signature: the prepared check answers exactly as PyJWT's algorithm classes do."""
+"""scopegate._signature: the prepared check answers exactly as PyJWT's algorithm classes do."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scopegate.signature import SIGNATURE_ALGORITHMS, signature_check
+from scopegate._signature import SIGNATURE_ALGORITHMS, signature_check
 
 _RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _KEYS: dict[str, Any] = {

@@ -25,12 +25,12 @@ from starlette.routing import Route
 from starlette.testclient import TestClient as StarletteTestClient
 
 from scopegate import Settings, TokenVerifier
+from scopegate._settings import MIN_SECRET_BYTES, env_name
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.errors import InvalidTokenError, TokenFailure
 from scopegate.fastapi import require_scope as fastapi_require_scope
 from scopegate.flask import ScopeGate
 from scopegate.flask import require_scope as flask_require_scope
-from scopegate.settings import MIN_SECRET_BYTES, env_name
 from scopegate.starlette import require_scope as starlette_require_scope
 from scopegate.testing import (
     TEST_IDENTIFIER,

@@ -8,10 +8,10 @@ from typing import Any
 import jwt
 import pytest
 
-from scopegate.client.dpop import DPoPKey
-from scopegate.dpop import ProofVerifier, ath_for
+from scopegate._dpop import ProofVerifier, ath_for
+from scopegate._settings import Settings
+from scopegate.client._dpop import DPoPKey
 from scopegate.errors import DPoPFailure, InvalidDPoPProofError
-from scopegate.settings import Settings
 from scopegate.testing import dpop_headers, dpop_proof, mint_token, test_settings
 
 URL = "https://api.scopegate.test/orders"

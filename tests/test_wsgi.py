@@ -22,16 +22,10 @@ from conformance.cases import CASES, Case
 from conformance.model import DPOP_OFFER
 from helpers import IDENTIFIER, SECRET, mint
 from scopegate import AccessToken, InsufficientScopeError, Settings, TokenVerifier
-from scopegate.protector import BearerProtector
+from scopegate._environ import ENVIRON_PROTECTOR, environ_path, render_error
+from scopegate._protector import BearerProtector
 from scopegate.testing import test_settings
-from scopegate.wsgi import (
-    ENVIRON_PROTECTOR,
-    ENVIRON_TOKEN,
-    BearerAuthMiddleware,
-    environ_path,
-    render_error,
-    token_from_environ,
-)
+from scopegate.wsgi import ENVIRON_TOKEN, BearerAuthMiddleware, token_from_environ
 
 MISSING_BODY = b'{"error":"missing_token","error_description":"A bearer token is required"}'
 EMPTY_BODY = b'{"error":"invalid_request","error_description":"The bearer token is empty"}'

@@ -8,6 +8,9 @@ web framework. Adapters are imported by their module path:
 from __future__ import annotations
 
 from scopegate import errors
+from scopegate._settings import Settings
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
 from scopegate.errors import (
     BearerError,
     ConfigurationError,
@@ -20,9 +23,6 @@ from scopegate.errors import (
     ReplayStoreUnavailableError,
     UseDPoPNonceError,
 )
-from scopegate.settings import Settings
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
 
 __version__ = "0.1.0"
 

@@ -24,18 +24,17 @@ from typing import Any
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scopegate._protector import BearerProtector
+from scopegate._request_url import asgi_target
+from scopegate._settings import Settings
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
 from scopegate.errors import BearerError, ConfigurationError, ErrorRenderer
-from scopegate.protector import BearerProtector
-from scopegate.request_url import asgi_target
-from scopegate.settings import Settings
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
 
 __all__ = [
     "BearerAuthMiddleware",
     "TokenCredentials",
     "TokenUser",
-    "render_error",
     "token_from_scope",
 ]
 
@@ -120,7 +119,7 @@ def _can_deny(scope: Scope) -> bool:
     return scope["type"] == "http" or _DENIAL_EXTENSION in (scope.get("extensions") or {})
 
 
-async def render_error(
+async def _render_error(
     scope: Scope, send: Send, error: BearerError, protector: BearerProtector[Any]
 ) -> None:
     """Send ``error`` as the response, or deny a websocket handshake with it.
@@ -243,7 +242,7 @@ class BearerAuthMiddleware:
             try:
                 identity = await self._authenticate(protector, scope)
             except BearerError as error:
-                await render_error(scope, send, error, protector)
+                await _render_error(scope, send, error, protector)
                 return
         scope["auth"], scope["user"] = identity
         try:
@@ -255,7 +254,7 @@ class BearerAuthMiddleware:
             # server refuses the second start (ASGI requires it to) and the
             # guard's error is raised again, as it would have been.
             try:
-                await render_error(scope, send, error, protector)
+                await _render_error(scope, send, error, protector)
             except Exception:
                 raise error from None
 

@@ -24,16 +24,16 @@ secret, a claim value or a library's message, so they are always safe to put in
 a quoted header parameter.
 
 Import every name from here. The classes are written in one module per concern:
-:mod:`scopegate.errors_base` (the root, the configuration errors,
+:mod:`scopegate._errors_base` (the root, the configuration errors,
 :class:`BearerError` and its rendering, the RFC 6750 codes),
-:mod:`scopegate.errors_token` (:class:`TokenFailure`, :class:`FailureDetail`,
-:class:`InvalidTokenError`), :mod:`scopegate.errors_dpop` (the RFC 9449 errors)
-and :mod:`scopegate.errors_unavailable` (the 503s).
+:mod:`scopegate._errors_token` (:class:`TokenFailure`, :class:`FailureDetail`,
+:class:`InvalidTokenError`), :mod:`scopegate._errors_dpop` (the RFC 9449 errors)
+and :mod:`scopegate._errors_unavailable` (the 503s).
 """
 
 from __future__ import annotations
 
-from scopegate.errors_base import (
+from scopegate._errors_base import (
     BearerError,
     ConfigurationError,
     ErrorRenderer,
@@ -43,12 +43,10 @@ from scopegate.errors_base import (
     MissingExtraError,
     MissingTokenError,
     ScopegateError,
-    is_safe_realm,
-    status_line,
 )
-from scopegate.errors_dpop import DPoPFailure, InvalidDPoPProofError, UseDPoPNonceError
-from scopegate.errors_token import FailureDetail, InvalidTokenError, TokenFailure
-from scopegate.errors_unavailable import (
+from scopegate._errors_dpop import DPoPFailure, InvalidDPoPProofError, UseDPoPNonceError
+from scopegate._errors_token import FailureDetail, InvalidTokenError, TokenFailure
+from scopegate._errors_unavailable import (
     KeysUnavailableError,
     ReplayStoreUnavailableError,
     UnavailableError,
@@ -73,6 +71,4 @@ __all__ = [
     "TokenFailure",
     "UnavailableError",
     "UseDPoPNonceError",
-    "is_safe_realm",
-    "status_line",
 ]

@@ -1,13 +1,13 @@
 """Explain a token: what it says, and exactly why the configured verifier accepts or rejects it.
 
-The verdict always comes from a real :class:`~scopegate.verifier.TokenVerifier`
+The verdict always comes from a real :class:`~scopegate._verifier.TokenVerifier`
 built from the given settings (with its cache off), and so does the reason: the
 rule that fails hands over a :class:`~scopegate.errors.FailureDetail` (the
 rule, the claim, what was expected, what was found) and this module only puts
 it into words. It has no rule of its own, so a new rule is explained the day it
 is added and a changed rule can never be explained the old way. The header and
 payload shown beside the verdict are read with the verifier's own reader
-(:mod:`scopegate.jws`), without checking the signature. A report never contains
+(:mod:`scopegate._jws`), without checking the signature. A report never contains
 the signing secret.
 
 Unlike an error description sent to a client, a reason may quote claim values:
@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from scopegate.claims import Validator, numeric_date
+from scopegate._claims import Validator, numeric_date
+from scopegate._jws import load_object, split_compact
+from scopegate._keysource import KeyRefreshNeeded
+from scopegate._settings import Settings, env_name
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
 from scopegate.errors import FailureDetail, InvalidTokenError, KeysUnavailableError, TokenFailure
-from scopegate.jws import load_object, split_compact
-from scopegate.keysource import KeyRefreshNeeded
-from scopegate.settings import Settings, env_name
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
 
-__all__ = ["TIME_CLAIMS", "Report", "explain", "format_time", "relative_time"]
+__all__ = ["Report", "explain"]
 
 TIME_CLAIMS = ("iat", "nbf", "exp")
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))

@@ -30,11 +30,11 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
     raise ImportError("scopegate.fastapi needs FastAPI: pip install 'scopegate[fastapi]'") from exc
 from starlette.requests import HTTPConnection
 
+from scopegate._guards import TokenPredicate, enforce_claim, enforce_token
+from scopegate._protector import enforce_scopes
+from scopegate._scopes import ScopeRequirement
+from scopegate._token import AccessToken
 from scopegate.asgi import token_from_scope
-from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
-from scopegate.protector import enforce_scopes
-from scopegate.scopes import ScopeRequirement
-from scopegate.token import AccessToken
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+
     from typing_extensions import Self

@@ -17,25 +17,30 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate.flask needs Flask: pip install 'scopegate[flask]'") from exc
 
-from scopegate.errors import BearerError, ErrorRenderer, status_line
-from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
-from scopegate.protector import BearerProtector, enforce_scopes
-from scopegate.scopes import ScopeRequirement
-from scopegate.settings import Settings, env_name
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
-from scopegate.wsgi import ENVIRON_PROTECTOR, ENVIRON_TOKEN, publish_environ, token_from_environ
+from scopegate._environ import (
+    ENVIRON_PROTECTOR,
+    ENVIRON_TOKEN,
+    publish,
+    publish_environ,
+    token_from_environ,
+)
+from scopegate._errors_base import status_line
+from scopegate._guards import TokenPredicate, enforce_claim, enforce_token
+from scopegate._protector import BearerProtector, enforce_scopes
+from scopegate._scopes import ScopeRequirement
+from scopegate._settings import Settings, env_name
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
+from scopegate.errors import BearerError, ErrorRenderer
 
 __all__ = [
     "ScopeGate",
     "current_token",
-    "error_response",
     "get_current_token",
     "require_any_scope",
     "require_claim",
     "require_scope",
     "require_token",
-    "settings_from_config",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +81,7 @@ class _CurrentTokenProxy:
 current_token = cast("AccessToken", _CurrentTokenProxy())
 
 
-def error_response(
+def _error_response(
     error: BearerError, protector: BearerProtector[Any], token: AccessToken | None = None
 ) -> Response:
     """``error`` as a Flask response: the same status, headers and body as everywhere.
@@ -129,7 +134,7 @@ def _guard(enforce: Callable[[AccessToken | None], AccessToken]) -> Callable[[F]
             try:
                 enforce(token)
             except BearerError as error:
-                return error_response(error, _protector(), token)
+                return _error_response(error, _protector(), token)
             if is_async:
                 return current_app.ensure_sync(view)(*args, **kwargs)
             return view(*args, **kwargs)
@@ -143,7 +148,7 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
     """Decorate a view so it needs claim ``name`` (and, given ``values``, one of them).
 
     401 without a token; 401 ``invalid_token`` when the claim is missing or not
-    accepted (:func:`scopegate.guards.enforce_claim`).
+    accepted (:func:`scopegate._guards.enforce_claim`).
 
     Example::
 
@@ -160,7 +165,7 @@ def require_token(predicate: TokenPredicate) -> Callable[[F], F]:
     return _guard(lambda token: enforce_token(token, predicate))
 
 
-def settings_from_config(config: Mapping[str, Any]) -> Settings:
+def _settings_from_config(config: Mapping[str, Any]) -> Settings:
     """Settings from the ``SCOPEGATE_*`` keys of a Flask config, the environment filling the rest.
 
     A key holds what its environment variable would (``"true"``, ``"/a,/b"``) or
@@ -182,14 +187,14 @@ class ScopeGate:
     Reads ``SCOPEGATE_*`` keys from ``app.config`` (any :class:`Settings` field,
     the request policy included), falling back to the environment and ``.env``;
     keyword arguments win over both. The per-app state, a
-    :class:`~scopegate.protector.BearerProtector`, lives in
+    :class:`~scopegate._protector.BearerProtector`, lives in
     ``app.extensions["scopegate"]``.
 
     Args:
         app: the app to install on now; or call :meth:`init_app` later.
         settings: a complete configuration: ``app.config`` and the environment
             are then not read.
-        verifier: a :class:`~scopegate.verifier.TokenVerifier` to share.
+        verifier: a :class:`~scopegate._verifier.TokenVerifier` to share.
         error_renderer: turns a rejection into the response sent.
         **options: any :class:`Settings` field, winning over every other source.
 
@@ -226,7 +231,7 @@ class ScopeGate:
             options = {**_config_values(app.config), **options}
         app.extensions[EXTENSION] = BearerProtector(
             self.settings,
-            publish=_publish,
+            publish=publish,
             verifier=self.verifier,
             error_renderer=self.error_renderer,
             options=options,
@@ -240,15 +245,11 @@ class ScopeGate:
         return protector
 
 
-def _publish(token: AccessToken | None) -> AccessToken | None:
-    return token
-
-
 def _authenticate() -> Response | None:
     protector: BearerProtector[AccessToken | None] = current_app.extensions[EXTENSION]
     error = publish_environ(protector, request.environ)
-    return None if error is None else error_response(error, protector)
+    return None if error is None else _error_response(error, protector)
 
 
 def _handle_error(error: BearerError) -> Response:
-    return error_response(error, _protector(), request.environ.get(ENVIRON_TOKEN))
+    return _error_response(error, _protector(), request.environ.get(ENVIRON_TOKEN))

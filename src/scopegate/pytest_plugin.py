@@ -22,7 +22,7 @@ it only defines fixtures, so nothing happens unless a test asks for one:
 ``bearer``
     :func:`~scopegate.testing.bearer`: a token as an ``Authorization`` header dict.
 ``scopegate_dpop_key``
-    A new ES256 :class:`~scopegate.client.dpop.DPoPKey` per test, for
+    A new ES256 :class:`~scopegate.client._dpop.DPoPKey` per test, for
     ``mint_token(dpop_key=...)`` and :func:`~scopegate.testing.dpop_proof`
     (needs httpx, as ``scopegate.client`` does: ``pip install 'scopegate[client]'``).
 
@@ -43,23 +43,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scopegate.settings import Settings, env_name
+from scopegate._settings import Settings, env_name
 from scopegate.testing import bearer as _bearer
 from scopegate.testing import mint_token as _mint_token
 from scopegate.testing import test_settings
 
 if TYPE_CHECKING:
-    from scopegate.client.dpop import DPoPKey
-
-__all__ = [
-    "bearer",
-    "mint_token",
-    "pytest_runtest_makereport",
-    "scopegate_dpop_key",
-    "scopegate_settings",
-    "scopegate_settings_overrides",
-    "scopegate_test_secret",
-]
+    from scopegate.client._dpop import DPoPKey
 
 # The first settings a test of this session exported, to explain a later failure.
 # Kept on the session's config, so a pytest run inside a test has its own.
@@ -129,7 +119,7 @@ def scopegate_dpop_key() -> DPoPKey:
     """A new ES256 DPoP key: the client's key pair for DPoP-bound tokens and proofs."""
     # Imported here, not at the top: the plugin loads in every pytest run, with or
     # without httpx (which the client package needs).
-    from scopegate.client.dpop import DPoPKey
+    from scopegate.client._dpop import DPoPKey
 
     return DPoPKey.generate()
 

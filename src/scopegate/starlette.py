@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
+from scopegate._guards import TokenPredicate, enforce_claim, enforce_token
+from scopegate._protector import enforce_scopes
+from scopegate._scopes import ScopeRequirement
+from scopegate._token import AccessToken
 from scopegate.asgi import token_from_scope
-from scopegate.guards import TokenPredicate, enforce_claim, enforce_token
-from scopegate.protector import enforce_scopes
-from scopegate.scopes import ScopeRequirement
-from scopegate.token import AccessToken
 
 __all__ = [
     "current_token",
@@ -96,7 +96,7 @@ def require_claim(name: str, *values: Any) -> Callable[[F], F]:
     """Decorate an endpoint so it needs claim ``name`` (and, given ``values``, one of them).
 
     401 without a token; 401 ``invalid_token`` when the claim is missing or not
-    accepted (:func:`scopegate.guards.enforce_claim`).
+    accepted (:func:`scopegate._guards.enforce_claim`).
 
     Example::
 

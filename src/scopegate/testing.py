@@ -21,7 +21,7 @@ with the private half, with its ``kid``::
     token = mint_token(settings, scopes=["read:messages"])
 
 DPoP-bound tokens (RFC 9449) take the client's key, a
-:class:`scopegate.client.dpop.DPoPKey` (the ``scopegate_dpop_key`` fixture
+:class:`scopegate.client._dpop.DPoPKey` (the ``scopegate_dpop_key`` fixture
 gives one): ``mint_token(settings, dpop_key=key)`` adds ``cnf.jkt``, and
 ``dpop_proof`` signs the proof for one request, with any claim replaced::
 
@@ -46,9 +46,9 @@ from typing import Any, Protocol, cast
 
 import jwt
 
-from scopegate.claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
+from scopegate._claimset import CLIENT_SUFFIX, client_credentials_claims, client_subject
+from scopegate._settings import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, Settings, split_list
 from scopegate.errors import ConfigurationError
-from scopegate.settings import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, Settings, split_list
 
 __all__ = [
     "TEST_IDENTIFIER",
@@ -70,7 +70,7 @@ TEST_SUBJECT = client_subject("scopegate-test-client")
 
 
 class DPoPSigner(Protocol):
-    """What the DPoP helpers need of a key: :class:`scopegate.client.dpop.DPoPKey` is one.
+    """What the DPoP helpers need of a key: :class:`scopegate.client._dpop.DPoPKey` is one.
 
     (A protocol, so this module imports nothing from the client package.)
     """
@@ -122,16 +122,16 @@ def key_pair(algorithm: str = "RS256") -> KeyPair:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-    from scopegate.jwk import algorithm_object
+    from scopegate._jwk import algorithm_object
 
     private: Any
     if algorithm.startswith(("RS", "PS")):
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
     elif algorithm.startswith("ES"):
-        # The curve scopegate.jwk verifies the algorithm with (jwk owns that table).
+        # The curve scopegate._jwk verifies the algorithm with (jwk owns that table).
         curve = cast(ECAlgorithm, algorithm_object(algorithm)).expected_curve
-        if curve is None:  # every ES* algorithm of scopegate.jwk names its curve
+        if curve is None:  # every ES* algorithm of scopegate._jwk names its curve
             raise ValueError(f"{algorithm!r} names no curve")
         private = ec.generate_private_key(curve())
         jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)

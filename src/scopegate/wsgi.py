@@ -13,62 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from scopegate.errors import BearerError, ErrorRenderer, status_line
-from scopegate.protector import BearerProtector
-from scopegate.request_url import wsgi_target
-from scopegate.settings import Settings
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
+from scopegate._environ import (
+    ENVIRON_TOKEN,
+    publish,
+    publish_environ,
+    render_error,
+    token_from_environ,
+)
+from scopegate._protector import BearerProtector
+from scopegate._settings import Settings
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
+from scopegate.errors import ErrorRenderer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = [
-    "ENVIRON_PROTECTOR",
-    "ENVIRON_TOKEN",
-    "BearerAuthMiddleware",
-    "authenticate_environ",
-    "environ_path",
-    "publish_environ",
-    "render_error",
-    "token_from_environ",
-]
-
-ENVIRON_TOKEN = "scopegate.token"  # noqa: S105 - an environ key
-ENVIRON_PROTECTOR = "scopegate.protector"
-
-
-def environ_path(environ: WSGIEnvironment) -> str:
-    """The request path within the app, decoded as UTF-8 as ASGI servers do."""
-    path: str = environ.get("PATH_INFO", "")
-    return path.encode("latin-1").decode("utf-8", "replace")
-
-
-def token_from_environ(environ: WSGIEnvironment) -> AccessToken | None:
-    """The request's verified token, None when anonymous.
-
-    Raises:
-        RuntimeError: neither the middleware nor the Flask extension ran for this request.
-    """
-    if ENVIRON_PROTECTOR not in environ:
-        raise RuntimeError(
-            "scopegate is not installed for this request: wrap the app with "
-            "scopegate.wsgi.BearerAuthMiddleware or use scopegate.flask.ScopeGate"
-        )
-    token: AccessToken | None = environ.get(ENVIRON_TOKEN)
-    return token
-
-
-def render_error(
-    error: BearerError,
-    protector: BearerProtector[Any],
-    start_response: StartResponse,
-    token: AccessToken | None = None,
-) -> list[bytes]:
-    """Answer with ``error``: the same status, headers and JSON body as the ASGI side."""
-    status, headers, body = protector.render(error, token)
-    start_response(status_line(status), [*headers, ("content-length", str(len(body)))])
-    return [body]
+__all__ = ["ENVIRON_TOKEN", "BearerAuthMiddleware", "token_from_environ"]
 
 
 # Same constructor and options as asgi.BearerAuthMiddleware, on purpose: one option set for
@@ -107,7 +68,7 @@ class BearerAuthMiddleware:
         self.app = wsgi_app
         self.protector: BearerProtector[AccessToken | None] = BearerProtector(
             settings,
-            publish=_publish,
+            publish=publish,
             verifier=verifier,
             error_renderer=error_renderer,
             options=options,
@@ -118,63 +79,3 @@ class BearerAuthMiddleware:
         if error is not None:
             return render_error(error, self.protector, start_response)
         return self.app(environ, start_response)
-
-
-def _publish(token: AccessToken | None) -> AccessToken | None:
-    return token
-
-
-def publish_environ(
-    protector: BearerProtector[AccessToken | None], environ: WSGIEnvironment
-) -> BearerError | None:
-    """Authenticate a WSGI request and publish the result in its environ.
-
-    The one step the WSGI middleware and the Flask extension both run:
-    :func:`authenticate_environ`, then the protector under
-    ``scopegate.protector`` and the token (None when public, anonymous or
-    rejected) under ``scopegate.token``.
-
-    Returns:
-        The error to render when the request is rejected, else None.
-    """
-    environ[ENVIRON_PROTECTOR] = protector
-    try:
-        environ[ENVIRON_TOKEN] = authenticate_environ(protector, environ)
-    except BearerError as error:
-        environ[ENVIRON_TOKEN] = None
-        return error
-    return None
-
-
-def authenticate_environ(
-    protector: BearerProtector[AccessToken | None], environ: WSGIEnvironment
-) -> AccessToken | None:
-    """The verified token of a WSGI request, None when public or anonymous.
-
-    The one sequence of checks behind the WSGI middleware and the Flask extension.
-
-    Raises:
-        BearerError: the request must be rejected with this error.
-    """
-    if protector.public_paths and protector.is_public(environ_path(environ)):
-        return None
-    header: str | None = environ.get("HTTP_AUTHORIZATION")
-    query = environ.get("QUERY_STRING", "")
-    if (
-        header is not None
-        # A DPoP request is never answered from this cache: skip the lookup that would miss.
-        and not header.startswith("DPoP ")
-        and not (protector.allow_query_token and "access_token" in query)
-    ):
-        token = protector.cached(header)
-        if token is not None:
-            return token
-    # A WSGI server joins repeated DPoP headers with commas: single_proof sees two.
-    proof: str | None = environ.get("HTTP_DPOP")
-    return protector.authenticate(
-        [] if header is None else [header],
-        protector.query_tokens(query),
-        cache_key=header,
-        dpop=() if proof is None else (proof,),
-        target=lambda: wsgi_target(environ),
-    )

@@ -28,7 +28,7 @@ from authserver.harness import (
     serve_db,
 )
 from scopegate.authserver.storage.database import SCHEMA_VERSION
-from scopegate.client.dpop import DPoPKey
+from scopegate.client._dpop import DPoPKey
 from scopegate.errors import DPoPFailure
 from scopegate.testing import dpop_proof
 

@@ -25,15 +25,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from client.harness import AuthServer, Counting
+from scopegate._dpop import ProofVerifier, ath_for
+from scopegate._nonce import NonceSource
+from scopegate._replay import MemoryReplayStore, replay_key
+from scopegate._settings import ASYMMETRIC_ALGORITHMS
 from scopegate.authserver import create_app
 from scopegate.client import ClientCredentialsAuth, ManagementClient, TokenRequestError
-from scopegate.client.dpop import DPoPKey
+from scopegate.client._dpop import DPoPKey
 from scopegate.demo.servers import serve
-from scopegate.dpop import ProofVerifier, ath_for
 from scopegate.errors import InvalidDPoPProofError, UseDPoPNonceError
-from scopegate.nonce import NonceSource
-from scopegate.replay import MemoryReplayStore, replay_key
-from scopegate.settings import ASYMMETRIC_ALGORITHMS
 
 REQUIRED = {"mechanism": "dpop", "required": True}
 

@@ -277,7 +277,7 @@ def test_get_token_releases_the_lock_when_the_send_fails() -> None:
 
 def test_a_dpop_key_with_a_bearer_answer_sends_bearer_and_no_proof() -> None:
     """An authorization server (or API) without DPoP answers token_type Bearer: used as such."""
-    from scopegate.client.dpop import DPoPKey
+    from scopegate.client._dpop import DPoPKey
 
     sent: list[httpx.Request] = []
 
@@ -297,7 +297,7 @@ def test_a_dpop_key_with_a_bearer_answer_sends_bearer_and_no_proof() -> None:
 
 def test_a_use_dpop_nonce_without_a_nonce_header_is_not_retried() -> None:
     """RFC 9449 §8: the retry needs the DPoP-Nonce to use; without one the 400 is the answer."""
-    from scopegate.client.dpop import DPoPKey
+    from scopegate.client._dpop import DPoPKey
 
     answer = httpx.Response(400, json={"error": "use_dpop_nonce", "error_description": "x"})
     endpoint = Endpoint(answer, good=lambda value: True)
@@ -312,7 +312,7 @@ def test_a_use_dpop_nonce_without_a_nonce_header_is_not_retried() -> None:
 
 
 def test_a_token_endpoint_that_keeps_asking_for_a_nonce_is_asked_twice_only() -> None:
-    from scopegate.client.dpop import DPoPKey
+    from scopegate.client._dpop import DPoPKey
 
     def ask() -> httpx.Response:
         return httpx.Response(

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc import jws
 from joserfc.jwk import JWKRegistry
 
-from scopegate.client.dpop import SUPPORTED_ALGORITHMS, DPoPKey
-from scopegate.dpop import ProofVerifier, ath_for
+from scopegate._dpop import ProofVerifier, ath_for
+from scopegate._jwk import jwk_thumbprint
+from scopegate.client._dpop import SUPPORTED_ALGORITHMS, DPoPKey
 from scopegate.errors import DPoPFailure, InvalidDPoPProofError
-from scopegate.jwk import jwk_thumbprint
 
 URL = "https://api.example.com/orders"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl"

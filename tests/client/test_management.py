@@ -15,7 +15,7 @@ from scopegate.client import (
     ManagementError,
     TokenRequestError,
 )
-from scopegate.client.management import base_url_of
+from scopegate.client._management import base_url_of
 from scopegate.errors import ConfigurationError
 
 

@@ -26,16 +26,11 @@ def ruff_sort_key(name: str) -> tuple[int, str]:
     "name",
     [
         "scopegate.client",
-        "scopegate.client.auth",
-        "scopegate.client.dpop",
-        "scopegate.client.errors",
-        "scopegate.client.management",
+        "scopegate.client._auth",
+        "scopegate.client._dpop",
+        "scopegate.client._errors",
+        "scopegate.client._management",
         "scopegate.demo",
-        "scopegate.demo.api",
-        "scopegate.demo.flow",
-        "scopegate.demo.run",
-        "scopegate.demo.servers",
-        "scopegate.demo.transcript",
     ],
 )
 def test_all_is_sorted_and_exists(name: str) -> None:
@@ -49,6 +44,7 @@ def test_the_public_names() -> None:
     assert scopegate.client.__all__ == [
         "ClientCredentialsAuth",
         "ClientError",
+        "DPoPKey",
         "ManagementClient",
         "ManagementError",
         "TokenRequestError",
@@ -86,8 +82,8 @@ def test_the_command_line_loads_no_http_client_until_a_command_needs_it() -> Non
         ),
         pytest.param(
             "cryptography",
-            "scopegate.client.dpop",
-            "scopegate.client.dpop needs cryptography: pip install 'scopegate[client]'",
+            "scopegate.client._dpop",
+            "scopegate.client's DPoPKey needs cryptography: pip install 'scopegate[client]'",
             id="client-dpop",
         ),
         pytest.param(

@@ -22,17 +22,17 @@ from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 
 from scopegate import AccessToken, Settings
+from scopegate._settings import env_name
 from scopegate.flask import (
     ScopeGate,
+    _settings_from_config,
     current_token,
     get_current_token,
     require_any_scope,
     require_claim,
     require_scope,
     require_token,
-    settings_from_config,
 )
-from scopegate.settings import env_name
 from scopegate.wsgi import BearerAuthMiddleware
 
 from .apps import PUBLIC_PATHS, from_our_client, verifier_for
@@ -186,7 +186,7 @@ def _flask_extension(
     _extension_routes(app)
     # The factory pattern: the extension is created first, bound in init_app. A
     # verifier with validators is built from the same app.config.
-    verifier = verifier_for(settings_from_config(app.config), True) if validated else None
+    verifier = verifier_for(_settings_from_config(app.config), True) if validated else None
     extension = ScopeGate(verifier=verifier)
     extension.init_app(app)
     return app

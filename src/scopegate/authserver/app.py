@@ -23,6 +23,8 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 
+from scopegate._nonce import NonceSource
+from scopegate._settings import Settings
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.authserver.bootstrap import bootstrap
 from scopegate.authserver.errors import AuthServerError, render_bearer_error, render_exception
@@ -33,10 +35,6 @@ from scopegate.authserver.http.token_endpoint import TokenEndpoint
 from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import ResourceServer
 from scopegate.errors import ConfigurationError
-from scopegate.nonce import NonceSource
-from scopegate.settings import Settings
-
-__all__ = ["create_app", "normalize_base_url"]
 
 _HANDLERS: dict[Any, Any] = {
     AuthServerError: render_exception,

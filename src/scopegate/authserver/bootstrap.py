@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scopegate._settings import MIN_SECRET_BYTES
 from scopegate.authserver.credentials import (
     hash_secret,
     new_client_id,
@@ -34,9 +35,6 @@ from scopegate.authserver.storage.records import (
     ScopeDefinition,
 )
 from scopegate.errors import ConfigurationError
-from scopegate.settings import MIN_SECRET_BYTES
-
-__all__ = ["MANAGEMENT_SCOPES", "ManagementCredentials", "bootstrap"]
 
 _RESOURCES = ("clients", "client_grants", "resource_servers")
 _ACTIONS = ("read", "create", "update", "delete")

@@ -25,21 +25,6 @@ import secrets
 import string
 import threading
 
-__all__ = [
-    "LEGACY_SCHEME",
-    "MAX_SECRET_LENGTH",
-    "SCHEME",
-    "dummy_hash",
-    "hash_secret",
-    "needs_rehash",
-    "new_client_id",
-    "new_client_secret",
-    "new_grant_id",
-    "new_resource_server_id",
-    "new_signing_secret",
-    "verify_secret",
-]
-
 _ALPHANUMERIC = string.ascii_letters + string.digits
 SCHEME = "hmac-sha256"
 LEGACY_SCHEME = "scrypt"

@@ -27,18 +27,6 @@ from starlette.responses import JSONResponse, Response
 
 from scopegate.errors import BearerError, ErrorResponse, InsufficientScopeError, MissingTokenError
 
-__all__ = [
-    "AuthServerError",
-    "ManagementApiError",
-    "OAuthError",
-    "bad_request",
-    "conflict",
-    "not_found",
-    "render_bearer_error",
-    "render_exception",
-    "safe_text",
-]
-
 _log = logging.getLogger("scopegate.authserver")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Echoed input is cut to this many characters and escaped so any body stays valid UTF-8.

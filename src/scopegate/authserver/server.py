@@ -9,8 +9,6 @@ from scopegate.authserver.app import create_app
 from scopegate.authserver.bootstrap import ManagementCredentials
 from scopegate.authserver.tls import TlsFiles, ensure_certificate, given_certificate
 
-__all__ = ["announce", "announce_tls", "default_base_url", "serve"]
-
 
 def default_base_url(host: str, port: int, scheme: str = "http") -> str:
     """``http://HOST:PORT`` (or https), with an IPv6 host in brackets."""

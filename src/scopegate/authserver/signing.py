@@ -23,16 +23,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-__all__ = [
-    "ALGORITHM",
-    "KeyMaterial",
-    "certificate_details",
-    "load_private_key",
-    "new_key_material",
-    "new_kid",
-    "public_jwk",
-]
-
 ALGORITHM = "RS256"
 _KEY_BITS = 2048
 _CERT_DAYS = 3650  # Auth0's tenant certificates are valid for about ten years

@@ -21,8 +21,6 @@ from pathlib import Path
 
 from scopegate.errors import ConfigurationError
 
-__all__ = ["HOSTS", "TlsFiles", "ensure_certificate", "given_certificate"]
-
 HOSTS = ("127.0.0.1", "::1", "localhost")
 _SERVER_DAYS = 397  # the longest lifetime browsers accept for a server certificate
 _RENEW_BEFORE = datetime.timedelta(days=7)

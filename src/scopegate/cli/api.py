@@ -20,8 +20,6 @@ from scopegate.cli.management import action, command, positive_int
 if TYPE_CHECKING:
     from scopegate.client import ManagementClient
 
-__all__ = ["add_parser"]
-
 _SCOPE_HELP = "a scope the API defines; repeat it, or give several separated by spaces"
 _DPOP_HELP = (
     "DPoP-bound tokens (Auth0's proof_of_possession, mechanism dpop): 'required' issues "

@@ -17,8 +17,6 @@ from typing import Any
 
 from scopegate.errors import ConfigurationError
 
-__all__ = ["DEFAULT_DB", "DEFAULT_HOST", "DEFAULT_PORT", "ENV_PREFIX", "add_parser", "main", "run"]
-
 ENV_PREFIX = "SCOPEGATE_AUTHSERVER_"
 DEFAULT_DB = "scopegate-auth.db"
 DEFAULT_HOST = "127.0.0.1"

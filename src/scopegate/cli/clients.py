@@ -17,8 +17,6 @@ from scopegate.cli.management import action, command
 if TYPE_CHECKING:
     from scopegate.client import ManagementClient
 
-__all__ = ["add_parser"]
-
 
 def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
     if args.name is None and args.description is None:

@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["add_parser", "run"]
-
 _DESCRIPTION = """\
 Start the local authorization server (SQLite in a temporary folder) and the
 FastAPI example API on free 127.0.0.1 ports, then walk Auth0's API

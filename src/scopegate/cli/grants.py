@@ -12,8 +12,6 @@ from typing import Any
 
 from scopegate.cli.management import action, command
 
-__all__ = ["add_parser"]
-
 _SCOPE_HELP = "a scope to grant; repeat it, or give several separated by spaces"
 
 

@@ -14,10 +14,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from scopegate._settings import Settings
 from scopegate.explain import TIME_CLAIMS, Report, explain, format_time, relative_time
-from scopegate.settings import Settings
-
-__all__ = ["add_parser", "clean_token", "render", "run"]
 
 _BEARER = "bearer "
 

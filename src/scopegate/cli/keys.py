@@ -13,8 +13,6 @@ from typing import Any
 
 from scopegate.cli.management import action, command
 
-__all__ = ["add_parser"]
-
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``keys`` command and its actions."""

@@ -23,18 +23,6 @@ from scopegate.errors import ConfigurationError
 if TYPE_CHECKING:
     from scopegate.client import ManagementClient
 
-__all__ = [
-    "CLIENT_ID_ENV",
-    "CLIENT_SECRET_ENV",
-    "TOKEN_ENV",
-    "URL_ENV",
-    "Call",
-    "action",
-    "command",
-    "connection_parser",
-    "positive_int",
-]
-
 URL_ENV = "SCOPEGATE_MANAGEMENT_URL"
 TOKEN_ENV = "SCOPEGATE_MANAGEMENT_TOKEN"  # noqa: S105 - the variable's name, not a token
 CLIENT_ID_ENV = "SCOPEGATE_MANAGEMENT_CLIENT_ID"

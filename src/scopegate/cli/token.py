@@ -15,13 +15,11 @@ import json
 import time
 from typing import Any
 
-from scopegate.claimset import client_subject
+from scopegate._claimset import client_subject
+from scopegate._scopes import parse_scopes
+from scopegate._settings import Settings, env_name
 from scopegate.errors import ConfigurationError
-from scopegate.scopes import parse_scopes
-from scopegate.settings import Settings, env_name
 from scopegate.testing import mint_token
-
-__all__ = ["DEFAULT_SUBJECT", "add_parser", "parse_claim", "run"]
 
 DEFAULT_SUBJECT = client_subject("scopegate-cli")
 _LIFETIME = 3600

@@ -16,13 +16,15 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate.client needs httpx: pip install 'scopegate[client]'") from exc
 
-from scopegate.client.auth import ClientCredentialsAuth
-from scopegate.client.errors import ClientError, ManagementError, TokenRequestError
-from scopegate.client.management import ManagementClient
+from scopegate.client._auth import ClientCredentialsAuth
+from scopegate.client._dpop import DPoPKey
+from scopegate.client._errors import ClientError, ManagementError, TokenRequestError
+from scopegate.client._management import ManagementClient
 
 __all__ = [
     "ClientCredentialsAuth",
     "ClientError",
+    "DPoPKey",
     "ManagementClient",
     "ManagementError",
     "TokenRequestError",

@@ -16,11 +16,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate demo needs FastAPI: pip install 'scopegate[demo]'") from exc
 
+from scopegate._settings import Settings
 from scopegate.asgi import BearerAuthMiddleware
 from scopegate.fastapi import CurrentToken, bearer_scheme, require_scope
-from scopegate.settings import Settings
-
-__all__ = ["PUBLIC_PATHS", "create_api"]
 
 PUBLIC_PATHS = ["/api/public", "/health", "/docs", "/docs/oauth2-redirect", "/openapi.json"]
 

@@ -24,12 +24,13 @@ from typing import TypeVar
 import httpx
 import jwt
 
-from scopegate.bearer import BEARER, DPOP
-from scopegate.challenge import challenge_for
-from scopegate.claimset import client_subject
+from scopegate._bearer import BEARER, DPOP
+from scopegate._challenge import challenge_for
+from scopegate._claimset import client_subject
+from scopegate._settings import ASYMMETRIC_ALGORITHMS, Settings
 from scopegate.client import ClientCredentialsAuth, ManagementClient
-from scopegate.client.dpop import DPoPKey
-from scopegate.client.management import JSONObject
+from scopegate.client._dpop import DPoPKey
+from scopegate.client._management import JSONObject
 from scopegate.demo.transcript import Exchange, Transcript, abbreviate
 from scopegate.errors import (
     BearerError,
@@ -41,33 +42,7 @@ from scopegate.errors import (
     TokenFailure,
 )
 from scopegate.explain import format_time
-from scopegate.settings import ASYMMETRIC_ALGORITHMS, Settings
 from scopegate.testing import bearer, dpop_headers, mint_token
-
-__all__ = [
-    "DPOP_API",
-    "DPOP_IDENTIFIER",
-    "DPOP_STEPS",
-    "FLOWS",
-    "JWKS_CACHE_TTL",
-    "JWKS_REFRESH_COOLDOWN",
-    "OTHER_SCOPE",
-    "REALM",
-    "REVOKED_RETRY_LIMIT",
-    "ROUTE",
-    "RS256_API",
-    "RS256_IDENTIFIER",
-    "RS256_STEPS",
-    "SAMPLE_API",
-    "SAMPLE_IDENTIFIER",
-    "SAMPLE_SCOPE",
-    "STEPS",
-    "DemoContext",
-    "Flow",
-    "Step",
-    "StepFailed",
-    "tamper",
-]
 
 SAMPLE_API = "My Sample API"
 SAMPLE_IDENTIFIER = "https://my-api-urn"

@@ -13,15 +13,13 @@ from typing import TextIO
 
 import httpx
 
+from scopegate._settings import Settings
 from scopegate.authserver import ManagementCredentials, create_app
 from scopegate.client import ClientError, ManagementClient
 from scopegate.demo.api import create_api
 from scopegate.demo.flow import FLOWS, DemoContext, Flow, Step, StepFailed
 from scopegate.demo.servers import ServerError, serve
 from scopegate.demo.transcript import Transcript, abbreviate
-from scopegate.settings import Settings
-
-__all__ = ["ALL_FLOWS", "EXIT_DEVIATED", "EXIT_NOT_STARTED", "run_demo"]
 
 EXIT_DEVIATED = 1
 EXIT_NOT_STARTED = 2

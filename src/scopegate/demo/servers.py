@@ -22,8 +22,6 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError("scopegate demo needs uvicorn: pip install 'scopegate[demo]'") from exc
 
-__all__ = ["STARTUP_TIMEOUT", "Served", "ServerError", "serve"]
-
 STARTUP_TIMEOUT = 15.0
 
 

@@ -19,8 +19,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-__all__ = ["LONG_FIELDS", "SECRET_FIELDS", "Exchange", "Transcript", "abbreviate", "redact"]
-
 SECRET_FIELDS = frozenset(
     {"access_token", "client_secret", "signing_secret", "refresh_token", "id_token"}
 )

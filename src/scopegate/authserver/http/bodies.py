@@ -15,8 +15,6 @@ from starlette.requests import Request
 
 from scopegate.authserver.errors import ManagementApiError, OAuthError
 
-__all__ = ["MAX_BODY_BYTES", "TOKEN_PARAMETERS", "read_json", "read_token_parameters"]
-
 MAX_BODY_BYTES = 64 * 1024
 # RFC 6749 §3.2: these must not appear twice; any other parameter is ignored.
 TOKEN_PARAMETERS = ("grant_type", "client_id", "client_secret", "audience", "scope")

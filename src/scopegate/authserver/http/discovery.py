@@ -28,8 +28,6 @@ from scopegate.authserver.http.sender_constraining import DPOP_ALGORITHMS
 from scopegate.authserver.signing import public_jwk
 from scopegate.authserver.storage import Store
 
-__all__ = ["CACHE_SECONDS", "JWKS_PATH", "ROUTES", "metadata"]
-
 CACHE_SECONDS = 60
 _CACHE = {"Cache-Control": f"public, max-age={CACHE_SECONDS}"}
 JWKS_PATH = "/.well-known/jwks.json"

@@ -28,17 +28,6 @@ from starlette.responses import JSONResponse, Response
 from scopegate.authserver.errors import ManagementApiError, safe_text
 from scopegate.authserver.storage.records import Page
 
-__all__ = [
-    "MAX_PER_PAGE",
-    "Checkpoint",
-    "Fields",
-    "Query",
-    "checkpoint_listing",
-    "listing",
-    "query_error",
-    "read_query",
-]
-
 MAX_PER_PAGE = 100
 _MAX_IDENTIFIERS = 10
 _PAGING = frozenset({"page", "per_page", "include_totals"})

@@ -52,8 +52,6 @@ from scopegate.authserver.storage.records import (
 )
 from scopegate.starlette import current_token, require_scope
 
-__all__ = ["ROUTES"]
-
 
 def _store(request: Request) -> Store:
     return cast(Store, request.app.state.store)

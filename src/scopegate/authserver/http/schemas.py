@@ -31,21 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from scopegate._scopes import is_scope_token
+from scopegate._settings import MIN_SECRET_BYTES
 from scopegate.authserver.errors import bad_request, safe_text
 from scopegate.authserver.storage.records import ProofOfPossession, ScopeDefinition
-from scopegate.scopes import is_scope_token
-from scopegate.settings import MIN_SECRET_BYTES
-
-__all__ = [
-    "ClientCreate",
-    "ClientGrantCreate",
-    "ClientGrantUpdate",
-    "ClientUpdate",
-    "ProofOfPossessionBody",
-    "ResourceServerCreate",
-    "ResourceServerUpdate",
-    "parse_body",
-]
 
 M = TypeVar("M", bound=BaseModel)
 

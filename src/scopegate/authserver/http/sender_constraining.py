@@ -8,10 +8,10 @@ As on Auth0, an API's ``proof_of_possession`` policy decides:
   its key (``cnf.jkt``, ``token_type: DPoP``), one without gets a bearer token;
 - ``mechanism: dpop, required: true``: a request without a proof is refused.
 
-The proof is checked by :class:`scopegate.dpop.ProofVerifier` (``htm: POST``,
+The proof is checked by :class:`scopegate._dpop.ProofVerifier` (``htm: POST``,
 ``htu`` the token endpoint under the server's base URL, ``iat`` within five
 minutes) and its ``jti`` is accepted once (a
-:class:`~scopegate.replay.MemoryReplayStore`: the server is one process).
+:class:`~scopegate._replay.MemoryReplayStore`: the server is one process).
 Every refusal is a 400 ``invalid_dpop_proof`` with the verifier's fixed
 description, in the token endpoint's RFC 6749 §5.2 body; with server nonces on
 (``dpop_nonce``), a proof without the current one gets RFC 9449 §8's 400
@@ -25,15 +25,13 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from scopegate._dpop import ProofVerifier
+from scopegate._nonce import NonceSource
+from scopegate._replay import MemoryReplayStore, ReplayStore, replay_key
+from scopegate._settings import ASYMMETRIC_ALGORITHMS
 from scopegate.authserver.errors import OAuthError
 from scopegate.authserver.storage.records import ProofOfPossession
-from scopegate.dpop import ProofVerifier
 from scopegate.errors import DPoPFailure, InvalidDPoPProofError, UseDPoPNonceError
-from scopegate.nonce import NonceSource
-from scopegate.replay import MemoryReplayStore, ReplayStore, replay_key
-from scopegate.settings import ASYMMETRIC_ALGORITHMS
-
-__all__ = ["DPOP_ALGORITHMS", "SenderConstraining"]
 
 # What the proof verifier accepts, and what the metadata advertises.
 DPOP_ALGORITHMS = ASYMMETRIC_ALGORITHMS

@@ -26,8 +26,6 @@ from scopegate.authserver.storage import Store
 from scopegate.authserver.storage.records import SigningKey
 from scopegate.starlette import require_scope
 
-__all__ = ["ROUTES"]
-
 
 def _store(request: Request) -> Store:
     return cast(Store, request.app.state.store)

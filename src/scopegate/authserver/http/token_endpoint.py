@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from scopegate._claimset import client_credentials_claims
+from scopegate._scopes import parse_scopes
 from scopegate.authserver.credentials import (
     MAX_SECRET_LENGTH,
     dummy_hash,
@@ -43,10 +45,6 @@ from scopegate.authserver.storage.records import (
     ClientGrant,
     ResourceServer,
 )
-from scopegate.claimset import client_credentials_claims
-from scopegate.scopes import parse_scopes
-
-__all__ = ["TokenEndpoint"]
 
 BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
 _MAX_SCOPE_ECHO = 200

@@ -14,8 +14,6 @@ from scopegate.authserver.storage.database import Database
 from scopegate.authserver.storage.records import Client, ClientChanges, Page
 from scopegate.authserver.storage.rows import client_from_row
 
-__all__ = ["ClientTable"]
-
 
 class ClientTable:
     """The clients; every method is one transaction."""

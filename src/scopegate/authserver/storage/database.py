@@ -27,8 +27,6 @@ from typing import Any
 
 from scopegate.errors import ConfigurationError
 
-__all__ = ["MEMORY", "SCHEMA_VERSION", "Database"]
-
 MEMORY = ":memory:"
 _FILE_MODE = 0o600
 _FOLDER_MODE = 0o700

@@ -23,8 +23,6 @@ from scopegate.authserver.storage.rows import (
     server_from_row,
 )
 
-__all__ = ["GrantTable", "check_grantable", "prune_grants"]
-
 
 def check_grantable(
     server: ResourceServer, scope: Sequence[str], caller_scopes: frozenset[str] | None

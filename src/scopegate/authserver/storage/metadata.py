@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from scopegate.authserver.storage.database import Database
 
-__all__ = ["MetadataTable"]
-
 
 class MetadataTable:
     """Keys and values; every method is one transaction."""

@@ -13,19 +13,6 @@ from typing import Any
 
 from scopegate.authserver.signing import ALGORITHM, certificate_details
 
-__all__ = [
-    "CLIENT_CREDENTIALS",
-    "Client",
-    "ClientChanges",
-    "ClientGrant",
-    "Page",
-    "ProofOfPossession",
-    "ResourceServer",
-    "ResourceServerChanges",
-    "ScopeDefinition",
-    "SigningKey",
-]
-
 CLIENT_CREDENTIALS = "client_credentials"
 DPOP = "dpop"
 

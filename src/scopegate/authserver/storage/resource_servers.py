@@ -18,8 +18,6 @@ from scopegate.authserver.storage.grants import prune_grants
 from scopegate.authserver.storage.records import Page, ResourceServer, ResourceServerChanges
 from scopegate.authserver.storage.rows import find_server, pop_json, scopes_json, server_from_row
 
-__all__ = ["ResourceServerTable"]
-
 
 def _system_is_read_only() -> ManagementApiError:
     return ManagementApiError(

@@ -15,17 +15,6 @@ from scopegate.authserver.storage.records import (
     SigningKey,
 )
 
-__all__ = [
-    "GRANT_SELECT",
-    "client_from_row",
-    "find_server",
-    "grant_from_row",
-    "pop_json",
-    "scopes_json",
-    "server_from_row",
-    "signing_key_from_row",
-]
-
 # A grant names its API by id; its audience is that API's current identifier.
 GRANT_SELECT = (
     "SELECT g.id, g.client_id, r.identifier AS audience, g.scope FROM client_grants g "

@@ -21,8 +21,6 @@ from scopegate.authserver.storage.database import Database
 from scopegate.authserver.storage.records import SigningKey
 from scopegate.authserver.storage.rows import signing_key_from_row
 
-__all__ = ["SigningKeyTable", "utc_now"]
-
 
 def utc_now() -> str:
     """Now as Auth0 writes times: ISO 8601 UTC in milliseconds (``2026-12-01T22:31:00.000Z``)."""

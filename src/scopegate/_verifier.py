@@ -1,11 +1,11 @@
 """Token verification: the compact JWS read exactly, the signature with PyJWT, then the claim rules.
 
-:mod:`scopegate.jws` splits and decodes the token (canonical base64url, strict
-UTF-8 JSON), :mod:`scopegate.claims` owns the header and claim rules, and
+:mod:`scopegate._jws` splits and decodes the token (canonical base64url, strict
+UTF-8 JSON), :mod:`scopegate._claims` owns the header and claim rules, and
 PyJWT's algorithm classes do the cryptography. This is the one module that
 calls PyJWT and :meth:`TokenVerifier._verify_signature` the one place that
 catches its errors: whatever the input, :meth:`TokenVerifier.verify` returns an
-:class:`~scopegate.token.AccessToken` or raises
+:class:`~scopegate._token.AccessToken` or raises
 :class:`~scopegate.errors.InvalidTokenError`.
 """
 
@@ -20,19 +20,19 @@ from urllib.parse import urlsplit
 from jwt.algorithms import Algorithm, get_default_algorithms
 from jwt.exceptions import PyJWTError
 
-from scopegate.cache import TokenCache
-from scopegate.claims import (
+from scopegate._cache import TokenCache
+from scopegate._claims import (
     Validator,
     build_access_token,
     check_header,
     refuse_bound,
     run_validator,
 )
+from scopegate._jws import load_object, split_compact
+from scopegate._keysource import KeySource
+from scopegate._settings import HMAC_ALGORITHMS, Settings, env_name
+from scopegate._token import AccessToken
 from scopegate.errors import ConfigurationError, FailureDetail, InvalidTokenError, TokenFailure
-from scopegate.jws import load_object, split_compact
-from scopegate.keysource import KeySource
-from scopegate.settings import HMAC_ALGORITHMS, Settings, env_name
-from scopegate.token import AccessToken
 
 __all__ = ["Clock", "TokenVerifier"]
 
@@ -48,16 +48,16 @@ class TokenVerifier:
     """Verifies access tokens signed with the configured algorithms and keys.
 
     HMAC algorithms verify with the signing secret; RS/PS/ES/EdDSA with a public
-    key of the configured source (:mod:`scopegate.jwks`, selected by
-    :mod:`scopegate.jwk`). Verified tokens are kept in a
-    :class:`~scopegate.cache.TokenCache` (unless ``cache_maxsize`` is 0), so a
+    key of the configured source (:mod:`scopegate._jwks`, selected by
+    :mod:`scopegate._jwk`). Verified tokens are kept in a
+    :class:`~scopegate._cache.TokenCache` (unless ``cache_maxsize`` is 0), so a
     token is verified once, not on every request. Algorithms, audience, issuer
     and leeway come from :class:`Settings` only; ``kid`` only selects among the
     configured keys, and ``jku``, ``jwk``, ``x5u`` and ``x5c`` are never looked up.
 
     With a key source that must fetch, :meth:`verify` may raise
-    :class:`~scopegate.keysource.KeyRefreshNeeded`;
-    :class:`~scopegate.protector.BearerProtector` handles it.
+    :class:`~scopegate._keysource.KeyRefreshNeeded`;
+    :class:`~scopegate._protector.BearerProtector` handles it.
 
     Args:
         settings: what the API accepts.
@@ -93,8 +93,8 @@ class TokenVerifier:
         self._asymmetric = frozenset(settings.asymmetric_algorithms)
         if self._asymmetric:
             # Imported here: the jwks extra is needed only when a public key is configured.
-            from scopegate.jwk import algorithm_object
-            from scopegate.jwks import key_source
+            from scopegate._jwk import algorithm_object
+            from scopegate._jwks import key_source
 
             self.key_source = key_source(settings)
             self._algorithms.update((name, algorithm_object(name)) for name in self._asymmetric)
@@ -120,7 +120,7 @@ class TokenVerifier:
             token: the access token.
             bound: accept a DPoP-bound token (``cnf.jkt``); only for a caller
                 that checks its DPoP proof next, as
-                :class:`~scopegate.protector.BearerProtector` does. By default
+                :class:`~scopegate._protector.BearerProtector` does. By default
                 a bound token is refused (``BOUND``, RFC 9449 §7.2): used as a
                 bearer token it proves nothing.
 
@@ -171,7 +171,7 @@ class TokenVerifier:
         The signing secret for an HMAC ``alg``, a public key of the key source
         (selected by ``kid``) for an asymmetric one: a public key is never an
         HMAC secret. Raises what the key source raises (see
-        :class:`~scopegate.keysource.KeySource`).
+        :class:`~scopegate._keysource.KeySource`).
         """
         if alg in self._asymmetric and self.key_source is not None:
             return self.key_source.key_for(header, alg)

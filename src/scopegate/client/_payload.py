@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import httpx
 
+from scopegate._scopes import parse_scopes
 from scopegate.errors import ConfigurationError
-from scopegate.scopes import parse_scopes
 
 __all__ = [
     "JSONObject",
@@ -54,7 +54,7 @@ def path_segment(value: str) -> str:
 
 
 def scope_list(scope: Iterable[str] | str) -> list[str]:
-    """The scopes as the Management API's JSON array (:func:`~scopegate.scopes.parse_scopes`)."""
+    """The scopes as the Management API's JSON array (:func:`~scopegate._scopes.parse_scopes`)."""
     return list(parse_scopes(scope))
 
 

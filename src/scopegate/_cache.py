@@ -8,8 +8,8 @@ fresh verification, so a cached token expires on time to the second. Only
 successes are cached.
 
 Two owners use it, each with its own instance: a
-:class:`~scopegate.verifier.TokenVerifier` keys verified tokens by the token
-string, and a :class:`~scopegate.protector.BearerProtector` keys what a request
+:class:`~scopegate._verifier.TokenVerifier` keys verified tokens by the token
+string, and a :class:`~scopegate._protector.BearerProtector` keys what a request
 publishes by the exact ``Authorization`` header value, so a repeated header is
 answered with one lookup and no parsing. Neither accepts a token under settings
 other than those it was verified with.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scopegate.bearer import BEARER, DPOP
+from scopegate._bearer import BEARER, DPOP
 from scopegate.errors import BearerError
 
 __all__ = ["challenge_for"]
@@ -45,8 +45,8 @@ def challenge_for(
         realm: the ``realm`` setting.
         mode: the ``dpop`` setting.
         algorithms: the ``dpop_algorithms`` setting, for ``algs``.
-        scheme: the scheme the request used (:data:`~scopegate.bearer.BEARER`
-            or :data:`~scopegate.bearer.DPOP`), None when unknown; defaults to
+        scheme: the scheme the request used (:data:`~scopegate._bearer.BEARER`
+            or :data:`~scopegate._bearer.DPOP`), None when unknown; defaults to
             ``error.scheme``.
     """
     if mode == "disabled":

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from scopegate.errors_base import BearerError
-from scopegate.errors_token import FailureDetail
+from scopegate._errors_base import BearerError
+from scopegate._errors_token import FailureDetail
 
 __all__ = ["DPoPFailure", "InvalidDPoPProofError", "UseDPoPNonceError"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from scopegate.errors_base import BearerError
+from scopegate._errors_base import BearerError
 
 __all__ = ["FailureDetail", "InvalidTokenError", "TokenFailure"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from scopegate.scopes import parse_scopes
+from scopegate._scopes import parse_scopes
 
 __all__ = ["CLIENT_SUFFIX", "client_credentials_claims", "client_subject"]
 
@@ -43,7 +43,7 @@ def client_credentials_claims(
         issuer: ``iss``; None leaves it out.
         client_id: the client; ``azp`` is it, ``sub`` is ``client_id@clients``.
         audience: ``aud``; None leaves it out.
-        scopes: the granted scopes, read by :func:`~scopegate.scopes.parse_scopes`;
+        scopes: the granted scopes, read by :func:`~scopegate._scopes.parse_scopes`;
             none leaves ``scope`` out.
         issued_at: ``iat``, in seconds since the epoch (whole seconds are kept).
         lifetime: seconds from ``issued_at`` to ``exp`` (negative: already expired).

@@ -1,6 +1,6 @@
-"""The DPoP settings' rules (RFC 9449), kept beside :mod:`scopegate.settings`.
+"""The DPoP settings' rules (RFC 9449), kept beside :mod:`scopegate._settings`.
 
-:class:`~scopegate.settings.Settings` stays the one class users see; its DPoP
+:class:`~scopegate._settings.Settings` stays the one class users see; its DPoP
 validators call the functions here, so the rules for ``dpop``,
 ``dpop_algorithms``, ``dpop_replay_store`` and ``public_base_url`` have one
 home that is small enough to read. Messages follow the settings convention:

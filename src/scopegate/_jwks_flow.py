@@ -1,11 +1,11 @@
 """The JWK Set refresh as a sans-IO flow: the rules of fetching keys, without any I/O.
 
-Part of :mod:`scopegate.jwks`, split the httpx way: :func:`get` and
+Part of :mod:`scopegate._jwks`, split the httpx way: :func:`get` and
 :func:`discover` are generators that yield each :class:`FetchRequest`
 (discovery, the JWK Set, a redirect) and receive a :class:`FetchResponse`, so
 the rules (same-host redirects only, at most :data:`MAX_REDIRECTS`, status 200,
 JSON, the issuer match, a safe discovered ``jwks_uri``, ``max-age``) are
-written once; :class:`~scopegate.jwks.RemoteKeys` runs them with
+written once; :class:`~scopegate._jwks.RemoteKeys` runs them with
 ``httpx.Client`` or ``httpx.AsyncClient`` and keeps the state.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scopegate.jwk import KeySet, parse_key_set
-from scopegate.settings_rules import insecure_url_problem
+from scopegate._jwk import KeySet, parse_key_set
+from scopegate._settings_rules import insecure_url_problem
 
 __all__ = [
     "MAX_REDIRECTS",

@@ -1,8 +1,8 @@
-"""Settings as the environment spells them, kept beside :mod:`scopegate.settings`.
+"""Settings as the environment spells them, kept beside :mod:`scopegate._settings`.
 
 The ``SCOPEGATE_*`` name of each setting (:func:`env_name`), the string syntax
 of a list setting (:func:`split_list`), the switch that makes
-:meth:`~scopegate.settings.Settings.explicit` read keyword arguments only, and
+:meth:`~scopegate._settings.Settings.explicit` read keyword arguments only, and
 the :class:`~scopegate.errors.ConfigurationError` message that names every bad
 setting by its variable (:func:`describe_errors`), never by its value.
 """

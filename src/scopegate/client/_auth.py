@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
-from scopegate.client.errors import TokenRequestError
-from scopegate.scopes import parse_scopes
+from scopegate._scopes import parse_scopes
+from scopegate.client._errors import TokenRequestError
 
 if TYPE_CHECKING:
-    from scopegate.client.dpop import DPoPKey
+    from scopegate.client._dpop import DPoPKey
 
 __all__ = ["DEFAULT_LEEWAY", "ClientCredentialsAuth"]
 
@@ -110,7 +110,7 @@ class ClientCredentialsAuth(httpx.Auth):
         leeway: fetch a new token this many seconds before the current one expires
             (at most half its lifetime, so short-lived tokens are still reused).
         clock: monotonic seconds; replace it in tests.
-        dpop_key: a :class:`~scopegate.client.dpop.DPoPKey` to ask for DPoP-bound
+        dpop_key: a :class:`~scopegate.client._dpop.DPoPKey` to ask for DPoP-bound
             tokens with and to sign a proof for every request; None for bearer tokens.
 
     Raises:

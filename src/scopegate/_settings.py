@@ -30,15 +30,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from scopegate.errors import ConfigurationError
-from scopegate.settings_dpop import (
+from scopegate._settings_dpop import (
     DefaultDPoPMode,
     check_dpop_algorithms,
     check_public_base_url,
     check_replay_store,
     resolve_mode,
 )
-from scopegate.settings_env import (
+from scopegate._settings_env import (
     ENV_PREFIX,
     describe_errors,
     env_name,
@@ -46,7 +45,7 @@ from scopegate.settings_env import (
     is_explicit,
     split_list,
 )
-from scopegate.settings_rules import (
+from scopegate._settings_rules import (
     ASYMMETRIC_ALGORITHMS,
     HMAC_ALGORITHMS,
     JWKS_EXTRA,
@@ -70,6 +69,7 @@ from scopegate.settings_rules import (
     parse_claim_values,
     secret_bytes_needed,
 )
+from scopegate.errors import ConfigurationError
 
 # The names users imported from here before the rules and the environment moved out.
 __all__ = [
@@ -225,7 +225,7 @@ class Settings(BaseSettings):
         description="Most seconds one fetch of the JWK Set (or discovery document) may take.",
     )
 
-    # DPoP (RFC 9449): sender-constrained tokens; scopegate.settings_dpop holds the rules.
+    # DPoP (RFC 9449): sender-constrained tokens; scopegate._settings_dpop holds the rules.
     dpop: Literal["allowed", "required", "disabled"] = Field(
         default=DefaultDPoPMode("allowed"),
         validate_default=True,

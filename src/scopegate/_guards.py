@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from scopegate.claims import claim_matches, run_validator
+from scopegate._claims import claim_matches, run_validator
+from scopegate._token import AccessToken
 from scopegate.errors import FailureDetail, InvalidTokenError, MissingTokenError, TokenFailure
-from scopegate.token import AccessToken
 
 __all__ = ["TokenPredicate", "enforce_claim", "enforce_token"]
 
@@ -29,7 +29,7 @@ def enforce_claim(token: AccessToken | None, name: str, accepted: Sequence[Any])
 
     With no ``accepted`` values the claim only has to be present (and not null);
     otherwise it must equal one of them, or be an array holding one
-    (:func:`scopegate.claims.claim_matches`, the rule ``claim_values`` uses too).
+    (:func:`scopegate._claims.claim_matches`, the rule ``claim_values`` uses too).
     """
     if token is None:
         raise MissingTokenError()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scopegate.scopes import has_all_scopes, has_any_scope, required_scopes
+from scopegate._scopes import has_all_scopes, has_any_scope, required_scopes
 
 __all__ = ["AccessToken"]
 

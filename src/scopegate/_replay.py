@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from scopegate.dpop import DPoPProof
+from scopegate._dpop import DPoPProof
 from scopegate.errors import MissingExtraError, ReplayStoreUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,9 +1,9 @@
 """Fetching keys: one JWK Set source, cached, bounded, and never in the way of a request.
 
-The rules of *which* key verifies a token live in :mod:`scopegate.jwk`; this
+The rules of *which* key verifies a token live in :mod:`scopegate._jwk`; this
 module owns *getting* the keys. It is split the httpx way: the refresh itself
 is a generator (:meth:`RemoteKeys._flow`, built from the sans-IO rules of
-:mod:`scopegate.jwks_flow`) that yields each :class:`FetchRequest`
+:mod:`scopegate._jwks_flow`) that yields each :class:`FetchRequest`
 (discovery, the JWK Set, a redirect) and receives a :class:`FetchResponse`, so
 the rules (same-host redirects only, status, JSON, issuer match, ``max-age``)
 are written once, and two small drivers here run it: ``httpx.Client`` for WSGI,
@@ -39,9 +39,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
-from scopegate.jwk import KeySet, parse_static_key
-from scopegate.jwks_flow import (
+from scopegate._jwk import KeySet, parse_static_key
+from scopegate._jwks_flow import (
     MAX_REDIRECTS,
     FetchError,
     FetchRequest,
@@ -50,9 +49,10 @@ from scopegate.jwks_flow import (
     get,
     read_key_set,
 )
-from scopegate.jwks_flow import max_age as max_age  # importable from here, as before the split
-from scopegate.keysource import KeyRefreshNeeded
-from scopegate.settings import Settings
+from scopegate._jwks_flow import max_age as max_age  # importable from here, as before the split
+from scopegate._keysource import KeyRefreshNeeded
+from scopegate._settings import Settings
+from scopegate.errors import InvalidTokenError, KeysUnavailableError, TokenFailure
 
 __all__ = [
     "MAX_BYTES",
@@ -70,7 +70,7 @@ logger = logging.getLogger("scopegate")
 
 
 class StaticKeys:
-    """The ``public_key`` setting: one fixed :class:`~scopegate.jwk.KeySet`, never fetched."""
+    """The ``public_key`` setting: one fixed :class:`~scopegate._jwk.KeySet`, never fetched."""
 
     def __init__(self, text: str) -> None:
         self.keys: KeySet | None = parse_static_key(text)

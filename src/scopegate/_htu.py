@@ -3,7 +3,7 @@
 RFC 9449 §4.3 point 9: the proof's ``htu`` must equal the request's URI,
 ignoring query and fragment, after syntax-based and scheme-based
 normalisation (RFC 3986 §6.2.2, §6.2.3). The one owner of that rule;
-:mod:`scopegate.dpop` compares with it.
+:mod:`scopegate._dpop` compares with it.
 
 Our own code: ``urllib.parse`` does no RFC 3986 §6 normalisation (no dot
 segments, no percent-encoding case) and silently drops tabs and newlines from

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from scopegate.client.auth import ClientCredentialsAuth
-from scopegate.client.errors import ManagementError
-from scopegate.client.payload import (
+from scopegate.client._auth import ClientCredentialsAuth
+from scopegate.client._errors import ManagementError
+from scopegate.client._payload import (
     JSONObject,
     base_url_of,
     path_segment,

@@ -6,7 +6,7 @@ directly, with the padding, hash and signature-scheme objects made once: the
 exact operation PyJWT's algorithm classes perform (RFC 7518 §3.3-3.5, RFC 8037
 §3.1), without their per-call work.
 
-Why not PyJWT here, when :mod:`scopegate.verifier` calls it for tokens: a
+Why not PyJWT here, when :mod:`scopegate._verifier` calls it for tokens: a
 token is verified once and then cached, but every DPoP request carries a
 proof that was never seen before, so its signature check is on the hot path
 of every request. PyJWT's ``verify`` builds ``PKCS1v15()``/``PSS(MGF1(...))``/
@@ -14,7 +14,7 @@ of every request. PyJWT's ``verify`` builds ``PKCS1v15()``/``PSS(MGF1(...))``/
 DER through hexadecimal strings; measured beside the same ``cryptography``
 call, that is about 5 µs per ES256 proof and 1-2 µs per RS256 proof
 (benchmarks/README.md, "DPoP"). PyJWT still loads the proof's key
-(:mod:`scopegate.dpop`, ``from_jwk``); this module only verifies.
+(:mod:`scopegate._dpop`, ``from_jwk``); this module only verifies.
 
 The rules kept exactly as PyJWT's: ``RS*`` is PKCS#1 v1.5 with the named
 SHA-2; ``PS*`` is PSS with MGF1 of that hash and a salt as long as the digest;

@@ -1,15 +1,15 @@
 """DPoP proofs (RFC 9449): the one owner of the proof rules, sans-IO.
 
 :class:`ProofVerifier` checks everything of RFC 9449 §4.3 but replay (which
-needs a store: :mod:`scopegate.replay`):
+needs a store: :mod:`scopegate._replay`):
 
-1. one compact JWS, read by :mod:`scopegate.jws` (canonical base64url, strict
+1. one compact JWS, read by :mod:`scopegate._jws` (canonical base64url, strict
    UTF-8 JSON, no duplicate names), at most ``max_proof_bytes`` long;
 2. ``typ`` is ``dpop+jwt``; ``alg`` one of the configured asymmetric
    algorithms (never ``none``, never HMAC); no ``crit``;
 3. ``jwk`` a public key (no private member) whose type and curve fit ``alg``
    (RSA at least 2048 bits), loaded by PyJWT's algorithm classes;
-4. the signature verifies with that key (:mod:`scopegate.signature`, over ``cryptography``);
+4. the signature verifies with that key (:mod:`scopegate._signature`, over ``cryptography``);
 5. the claims: ``jti`` a non-empty string of bounded length, ``htm`` equal to
    the request method, ``htu`` equal to the request URI after
    :func:`normalize_htu`, ``iat`` an integer within
@@ -27,8 +27,8 @@ every proof, so the checked header and its loaded key are kept by the exact
 header segment (bounded); a repeated client pays for one base64 decode, one
 JSON parse of the claims and the signature check.
 
-The ``htu`` normalisation is :mod:`scopegate.htu`'s (re-exported here); the
-signature check is :mod:`scopegate.signature`'s, prepared once per key.
+The ``htu`` normalisation is :mod:`scopegate._htu`'s (re-exported here); the
+signature check is :mod:`scopegate._signature`'s, prepared once per key.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import PyJWTError
 
+from scopegate._htu import normalize_htu
+from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, jwk_thumbprint
+from scopegate._jws import decode_segment, load_object, split_segments
+from scopegate._nonce import NonceSource
+from scopegate._signature import SignatureCheck, signature_check
 from scopegate.errors import (
     DPoPFailure,
     FailureDetail,
@@ -54,11 +59,6 @@ from scopegate.errors import (
     InvalidTokenError,
     UseDPoPNonceError,
 )
-from scopegate.htu import normalize_htu
-from scopegate.jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, jwk_thumbprint
-from scopegate.jws import decode_segment, load_object, split_segments
-from scopegate.nonce import NonceSource
-from scopegate.signature import SignatureCheck, signature_check
 
 __all__ = [
     "MAX_JTI_LENGTH",

@@ -17,7 +17,7 @@ the answer does not depend on the PyJWT version installed:
 
 Why our own code, next to PyJWT: PyJWT's reader pads and decodes leniently
 (``base64.urlsafe_b64decode``) and parses with plain ``json.loads``; PyJWT
-still does the cryptography (:mod:`scopegate.verifier` calls its algorithm
+still does the cryptography (:mod:`scopegate._verifier` calls its algorithm
 classes on the signing input returned here). Nothing here imports PyJWT.
 
 Each broken rule raises :class:`~scopegate.errors.InvalidTokenError` with
@@ -86,7 +86,7 @@ def decode_segment(text: str, segment: str) -> bytes:
 def split_segments(token: str) -> tuple[str, str, str]:
     """The three segments of ``token``, each only of the base64url alphabet, still encoded.
 
-    For a caller that decodes some segments only (:mod:`scopegate.dpop` keeps
+    For a caller that decodes some segments only (:mod:`scopegate._dpop` keeps
     checked headers by their encoded text); :func:`decode_segment` decodes one.
 
     Raises:

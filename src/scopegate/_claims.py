@@ -21,10 +21,10 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
+from scopegate._scopes import granted_scopes
+from scopegate._settings import Settings, env_name
+from scopegate._token import AccessToken
 from scopegate.errors import FailureDetail, InvalidTokenError, TokenFailure
-from scopegate.scopes import granted_scopes
-from scopegate.settings import Settings, env_name
-from scopegate.token import AccessToken
 
 __all__ = [
     "ACCEPTED_TYPES",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scopegate.errors_base import BearerError
+from scopegate._errors_base import BearerError
 
 __all__ = ["KeysUnavailableError", "ReplayStoreUnavailableError", "UnavailableError"]
 

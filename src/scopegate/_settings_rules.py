@@ -1,6 +1,6 @@
-"""The settings' rules, kept beside :mod:`scopegate.settings`.
+"""The settings' rules, kept beside :mod:`scopegate._settings`.
 
-:class:`~scopegate.settings.Settings` stays the one class users see, a class
+:class:`~scopegate._settings.Settings` stays the one class users see, a class
 of fields; its validators call the functions here, so each rule has one home:
 the algorithm and secret-length tables (RFC 7518 §3.2), which key source an
 algorithm needs, the URL safety rule for fetching keys, and the checks of the
@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from scopegate.errors import MissingExtraError, is_safe_realm
-from scopegate.settings_env import env_name
+from scopegate._errors_base import is_safe_realm
+from scopegate._settings_env import env_name
+from scopegate.errors import MissingExtraError
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -50,10 +51,10 @@ __all__ = [
 
 # The one HMAC table. RFC 7518 §3.2: a key of the same size as the hash output (256 bits
 # for HS256) or larger. The secret is shared, so only these algorithms verify with it;
-# PyJWT's own table gives each name its hash (scopegate.verifier).
+# PyJWT's own table gives each name its hash (scopegate._verifier).
 SECRET_BYTES_NEEDED = {"HS256": 32, "HS384": 48, "HS512": 64}
 HMAC_ALGORITHMS = tuple(SECRET_BYTES_NEEDED)
-# Verified with a public key from jwks_uri, discovery or public_key (scopegate.jwk owns the rules).
+# Verified with a public key from jwks_uri, discovery or public_key (scopegate._jwk owns the rules).
 ASYMMETRIC_ALGORITHMS = (
     *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
     *("ES256", "ES384", "ES512", "EdDSA"),
@@ -132,12 +133,12 @@ def check_jwks_uri(value: str | None, data: Mapping[str, Any]) -> str | None:
 
 
 def check_public_key(value: str | None, data: Mapping[str, Any]) -> str | None:
-    """``public_key``: the only key source, and a key :mod:`scopegate.jwk` can read."""
+    """``public_key``: the only key source, and a key :mod:`scopegate._jwk` can read."""
     if value is not None:
         if data.get("jwks_uri"):
             raise ValueError(f"and {env_name('jwks_uri')} are two key sources; set one of them")
         _require("cryptography", f"{env_name('public_key')}")
-        from scopegate.jwk import parse_static_key
+        from scopegate._jwk import parse_static_key
 
         parse_static_key(value)
     return value

@@ -1,11 +1,11 @@
 """The DPoP side of the request policy (RFC 9449 §4.3, §7.1, §11.1): proof, binding, replay.
 
-:class:`~scopegate.protector.BearerProtector` decides the scheme and the mode
+:class:`~scopegate._protector.BearerProtector` decides the scheme and the mode
 rules; for a request on the DPoP scheme it hands the verified token and the
 one proof to :class:`DPoPPolicy`, which builds the request URL
-(:mod:`scopegate.request_url`), checks the proof (:mod:`scopegate.dpop`),
+(:mod:`scopegate._request_url`), checks the proof (:mod:`scopegate._dpop`),
 compares its key with the token's ``cnf.jkt`` and spends its ``jti`` in the
-replay store (:mod:`scopegate.replay`), after every other check, so a refused
+replay store (:mod:`scopegate._replay`), after every other check, so a refused
 proof can be fixed and sent again. Imported only when ``dpop`` is not
 ``disabled``: it needs cryptography.
 """
@@ -14,7 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scopegate.dpop import DPoPProof, ProofVerifier
+from scopegate._dpop import DPoPProof, ProofVerifier
+from scopegate._nonce import NonceSource
+from scopegate._replay import ReplayStore, replay_key, replay_store
+from scopegate._request_url import RequestTarget, request_url
+from scopegate._settings import Settings, env_name
+from scopegate._token import AccessToken
 from scopegate.errors import (
     ConfigurationError,
     DPoPFailure,
@@ -22,11 +27,6 @@ from scopegate.errors import (
     InvalidTokenError,
     TokenFailure,
 )
-from scopegate.nonce import NonceSource
-from scopegate.replay import ReplayStore, replay_key, replay_store
-from scopegate.request_url import RequestTarget, request_url
-from scopegate.settings import Settings, env_name
-from scopegate.token import AccessToken
 
 __all__ = ["DPoPPolicy"]
 

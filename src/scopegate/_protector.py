@@ -4,7 +4,7 @@
 whether the request is public, anonymous, authenticated or rejected; the
 ASGI and WSGI middlewares only translate its answer to their protocol. Its
 policy (public paths, whether a token is required, query tokens) comes from
-:class:`~scopegate.settings.Settings`, like every other option.
+:class:`~scopegate._settings.Settings`, like every other option.
 
 On the hot path an adapter asks :meth:`BearerProtector.cached` with the raw
 ``Authorization`` header value: a header verified before is the same string
@@ -23,9 +23,15 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
-from scopegate.bearer import BEARER, DPOP, Credentials, extract_credentials, single_proof
-from scopegate.cache import TokenCache
-from scopegate.challenge import challenge_for
+from scopegate._bearer import BEARER, DPOP, Credentials, extract_credentials, single_proof
+from scopegate._cache import TokenCache
+from scopegate._challenge import challenge_for
+from scopegate._keysource import KeyRefreshNeeded, KeySource
+from scopegate._request_url import RequestTarget
+from scopegate._scopes import ScopeRequirement
+from scopegate._settings import Settings
+from scopegate._token import AccessToken
+from scopegate._verifier import TokenVerifier
 from scopegate.errors import (
     BearerError,
     ConfigurationError,
@@ -35,16 +41,10 @@ from scopegate.errors import (
     MissingTokenError,
     TokenFailure,
 )
-from scopegate.keysource import KeyRefreshNeeded, KeySource
-from scopegate.request_url import RequestTarget
-from scopegate.scopes import ScopeRequirement
-from scopegate.settings import Settings
-from scopegate.token import AccessToken
-from scopegate.verifier import TokenVerifier
 
 if TYPE_CHECKING:
-    from scopegate.dpop import DPoPProof
-    from scopegate.dpop_policy import DPoPPolicy
+    from scopegate._dpop import DPoPProof
+    from scopegate._dpop_policy import DPoPPolicy
 
 __all__ = [
     "QUERY_PARAMETER",
@@ -184,7 +184,7 @@ class BearerProtector(Generic[P]):
         if settings.dpop_offered:
             # Imported here: checking proofs needs cryptography, which a core install
             # (HS256 only, dpop resolved to disabled) does not load.
-            from scopegate.dpop_policy import DPoPPolicy
+            from scopegate._dpop_policy import DPoPPolicy
 
             self._dpop = DPoPPolicy(settings, verifier.clock)
 
@@ -251,8 +251,8 @@ class BearerProtector(Generic[P]):
                 what it publishes is kept apart, for the next proof with that token.
             dpop: every ``DPoP`` header value of the request.
             target: the request's method and URL parts
-                (:func:`~scopegate.request_url.asgi_target`,
-                :func:`~scopegate.request_url.wsgi_target`), called only for a
+                (:func:`~scopegate._request_url.asgi_target`,
+                :func:`~scopegate._request_url.wsgi_target`), called only for a
                 DPoP request; required for the DPoP scheme to be accepted.
 
         Raises:

@@ -1,8 +1,8 @@
 """The key-source seam: what the verifier and the protector know of public keys.
 
 Pure and dependency-free, so the core imports it without the ``jwks`` extra.
-:class:`KeySource` is implemented by :class:`scopegate.jwks.StaticKeys` (the
-``public_key`` setting) and :class:`scopegate.jwks.RemoteKeys` (``jwks_uri`` or
+:class:`KeySource` is implemented by :class:`scopegate._jwks.StaticKeys` (the
+``public_key`` setting) and :class:`scopegate._jwks.RemoteKeys` (``jwks_uri`` or
 discovery). :meth:`KeySource.key_for` never does I/O: when keys must be fetched
 first it raises :class:`KeyRefreshNeeded`, and the caller (the protector)
 refreshes, synchronously on the WSGI side or awaited on the ASGI side, then
@@ -61,7 +61,7 @@ class KeyRefreshNeeded(Exception):  # a signal to the caller, not an error
     """The key source must be refreshed before this token can be verified.
 
     Raised through ``TokenVerifier.verify``; never a :class:`~scopegate.errors.BearerError`,
-    so nothing renders it by mistake. :class:`~scopegate.protector.BearerProtector`
+    so nothing renders it by mistake. :class:`~scopegate._protector.BearerProtector`
     refreshes :attr:`source` and verifies once more.
     """
 

@@ -7,8 +7,8 @@ as a ``jwk``; its claims are a fresh ``jti``, ``htm`` (the method), ``htu``
 ``ath`` (the hash of the access token) and any ``nonce`` the server asked for.
 
 Signing is PyJWT's (``jwt.encode`` with a ``cryptography`` private key); the
-thumbprint is :func:`scopegate.jwk.jwk_thumbprint` and the ``ath`` value
-:func:`scopegate.dpop.ath_for`, so the client computes both exactly as the
+thumbprint is :func:`scopegate._jwk.jwk_thumbprint` and the ``ath`` value
+:func:`scopegate._dpop.ath_for`, so the client computes both exactly as the
 resource server checks them. Nothing here needs httpx.
 """
 
@@ -27,12 +27,12 @@ try:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
-        "scopegate.client.dpop needs cryptography: pip install 'scopegate[client]'"
+        "scopegate.client's DPoPKey needs cryptography: pip install 'scopegate[client]'"
     ) from exc
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from scopegate.dpop import ath_for
-from scopegate.jwk import jwk_thumbprint
+from scopegate._dpop import ath_for
+from scopegate._jwk import jwk_thumbprint
 
 __all__ = ["DEFAULT_ALGORITHM", "SUPPORTED_ALGORITHMS", "DPoPKey"]
 
