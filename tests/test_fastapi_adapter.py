@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request, Security
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+import scopegate._protector
 import scopegate.fastapi
-import scopegate.protector
 from conformance.model import DPOP_OFFER
 from helpers import mint
 from scopegate import AccessToken, Settings
@@ -163,7 +163,7 @@ def test_guard_runs_on_the_event_loop_thread(
     monkeypatch: pytest.MonkeyPatch, app: FastAPI, path: str
 ) -> None:
     guard_threads: list[int] = []
-    original = scopegate.protector.enforce_scopes  # what scopegate.fastapi imported
+    original = scopegate._protector.enforce_scopes  # what scopegate.fastapi imported
 
     def recording(*args: Any, **kwargs: Any) -> AccessToken:
         guard_threads.append(threading.get_ident())

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 from helpers import SECRET, make_settings, mint
 from live_server import NO_TOKEN
 from scopegate import Settings
+from scopegate._protector import BearerProtector
 from scopegate.asgi import BearerAuthMiddleware
-from scopegate.protector import BearerProtector
 
 
 async def whoami(request: Request) -> JSONResponse:
