@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import httpx
@@ -52,6 +52,14 @@ DEFAULT_LEEWAY = 60.0
 USE_DPOP_NONCE = "use_dpop_nonce"
 # error="use_dpop_nonce" among a challenge's parameters (RFC 9449 §9).
 _NONCE_CHALLENGE = re.compile(r'(?:^|[\s,])error\s*=\s*"?use_dpop_nonce"?(?:[\s,]|$)', re.I)
+
+
+@dataclass(slots=True)
+class _Tries:
+    """What one request has been through: the tokens it was sent with, a nonce retry."""
+
+    attempt: int = 1
+    nonce_retried: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +304,21 @@ class ClientCredentialsAuth(httpx.Auth):
             self._token = None
         return False
 
+    def _next_step(
+        self, request: httpx.Request, response: httpx.Response, tries: _Tries
+    ) -> Literal["done", "same token", "new token"]:
+        """What ``response`` calls for: done, ``request`` again with the nonce, or a new token.
+
+        The one decision behind both auth flows, which differ only in how they await.
+        """
+        if not tries.nonce_retried and self._nonce_retry(request, response):
+            tries.nonce_retried = True
+            return "same token"
+        if not self._retry(request, response, tries.attempt):
+            return "done"
+        tries.attempt += 1
+        return "new token"
+
     # -- sync --------------------------------------------------------------
 
     def _sync_token(
@@ -318,17 +341,15 @@ class ClientCredentialsAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
         rejected: _Token | None = None
-        attempt, nonce_retried = 1, False
+        tries = _Tries()
         while True:
             token = yield from self._sync_token(rejected)
             response = yield self._authorize(request, token)
-            if not nonce_retried and self._nonce_retry(request, response):
-                nonce_retried = True
-                continue
-            if not self._retry(request, response, attempt):
+            step = self._next_step(request, response, tries)
+            if step == "done":
                 return
-            attempt += 1
-            rejected = token
+            if step == "new token":
+                rejected = token
 
     def sync_get_token(self, client: httpx.Client) -> str:
         """The current access token, fetched through ``client`` when there is none.
@@ -353,8 +374,10 @@ class ClientCredentialsAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         rejected: _Token | None = None
-        attempt, nonce_retried = 1, False
+        tries = _Tries()
         while True:
+            # Async twin of _sync_token (duplicates pairs them): an async generator cannot
+            # ``yield from``, so the token fetch is spelled again around its await.
             async with self._async_lock:
                 token = self._reuse(rejected)
                 fetches = 1
@@ -367,13 +390,11 @@ class ClientCredentialsAuth(httpx.Auth):
                         continue
                     token = self._accept(token_response, sent_at)
             response = yield self._authorize(request, token)
-            if not nonce_retried and self._nonce_retry(request, response):
-                nonce_retried = True
-                continue
-            if not self._retry(request, response, attempt):
+            step = self._next_step(request, response, tries)
+            if step == "done":
                 return
-            attempt += 1
-            rejected = token
+            if step == "new token":
+                rejected = token
 
     async def async_get_token(self, client: httpx.AsyncClient) -> str:
         """The current access token, fetched through ``client`` when there is none."""
