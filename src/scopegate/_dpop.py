@@ -134,6 +134,8 @@ class _Header:
     jwk: Mapping[str, Any]
 
 
+# Twin of _claims._fail (duplicates pairs them): each builds its own error type from one
+# FailureDetail; a shared helper would need a type parameter for one line.
 def _fail(
     failure: DPoPFailure,
     rule: str,

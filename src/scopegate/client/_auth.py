@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -54,14 +54,6 @@ USE_DPOP_NONCE = "use_dpop_nonce"
 _NONCE_CHALLENGE = re.compile(r'(?:^|[\s,])error\s*=\s*"?use_dpop_nonce"?(?:[\s,]|$)', re.I)
 
 
-@dataclass(slots=True)
-class _Tries:
-    """What one request has been through: the tokens it was sent with, a nonce retry."""
-
-    attempt: int = 1
-    nonce_retried: bool = False
-
-
 @dataclass(frozen=True, slots=True)
 class _Token:
     value: str = ""
@@ -76,6 +68,15 @@ class _Token:
     @property
     def authorization(self) -> str:
         return f"{self.scheme} {self.value}"
+
+
+@dataclass(slots=True)
+class _Tries:
+    """What one request has been through: its attempts, a nonce retry, the token refused."""
+
+    attempt: int = 1
+    nonce_retried: bool = False
+    rejected: _Token | None = None
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -304,20 +305,22 @@ class ClientCredentialsAuth(httpx.Auth):
             self._token = None
         return False
 
-    def _next_step(
-        self, request: httpx.Request, response: httpx.Response, tries: _Tries
-    ) -> Literal["done", "same token", "new token"]:
-        """What ``response`` calls for: done, ``request`` again with the nonce, or a new token.
+    def _send_again(
+        self, request: httpx.Request, response: httpx.Response, token: _Token, tries: _Tries
+    ) -> bool:
+        """Whether ``response`` calls for ``request`` again: with the nonce, or a new token.
 
-        The one decision behind both auth flows, which differ only in how they await.
+        The one decision behind both auth flows, which differ only in how they await;
+        for a new token it records ``token`` as the rejected one in ``tries``.
         """
         if not tries.nonce_retried and self._nonce_retry(request, response):
             tries.nonce_retried = True
-            return "same token"
+            return True
         if not self._retry(request, response, tries.attempt):
-            return "done"
+            return False
         tries.attempt += 1
-        return "new token"
+        tries.rejected = token
+        return True
 
     # -- sync --------------------------------------------------------------
 
@@ -340,16 +343,12 @@ class ClientCredentialsAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        rejected: _Token | None = None
         tries = _Tries()
         while True:
-            token = yield from self._sync_token(rejected)
+            token = yield from self._sync_token(tries.rejected)
             response = yield self._authorize(request, token)
-            step = self._next_step(request, response, tries)
-            if step == "done":
+            if not self._send_again(request, response, token, tries):
                 return
-            if step == "new token":
-                rejected = token
 
     def sync_get_token(self, client: httpx.Client) -> str:
         """The current access token, fetched through ``client`` when there is none.
@@ -373,13 +372,12 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        rejected: _Token | None = None
         tries = _Tries()
         while True:
             # Async twin of _sync_token (duplicates pairs them): an async generator cannot
             # ``yield from``, so the token fetch is spelled again around its await.
             async with self._async_lock:
-                token = self._reuse(rejected)
+                token = self._reuse(tries.rejected)
                 fetches = 1
                 while token is None:
                     sent_at = self._clock()
@@ -390,11 +388,8 @@ class ClientCredentialsAuth(httpx.Auth):
                         continue
                     token = self._accept(token_response, sent_at)
             response = yield self._authorize(request, token)
-            step = self._next_step(request, response, tries)
-            if step == "done":
+            if not self._send_again(request, response, token, tries):
                 return
-            if step == "new token":
-                rejected = token
 
     async def async_get_token(self, client: httpx.AsyncClient) -> str:
         """The current access token, fetched through ``client`` when there is none."""
