@@ -130,41 +130,47 @@ def test_the_origin_of_the_conformance_proofs() -> None:
     assert f"{TARGET.scheme}://{TARGET.host}" == ORIGIN
 
 
-def _known_header_guard(clock: Any = None) -> tuple[BearerProtector[Any], str]:
-    """A protector that has accepted one DPoP request with ``TOKEN``'s header (now known)."""
+def _known_header_guard(clock: Any = None) -> tuple[BearerProtector[Any], str, str]:
+    """A protector that has accepted one DPoP request with ``TOKEN``'s header (now known).
+
+    Returns the protector, the header and the proof it accepted (fresh: a proof built at
+    import time would be older than ``dpop_max_age`` by the time a long suite reaches it).
+    """
     from scopegate._verifier import TokenVerifier
 
     values = Settings.explicit(signing_secret=SECRET, identifier=IDENTIFIER)
     verifier = None if clock is None else TokenVerifier(values, clock=clock)
     guard = BearerProtector(values, publish=lambda token: token, verifier=verifier)
     header = f"DPoP {TOKEN}"
-    guard.authenticate([header], cache_key=header, dpop=[VALID_ONCE], target=lambda: TARGET)
-    return guard, header
-
-
-VALID_ONCE = proof()(TOKEN)
+    used = proof()(TOKEN)
+    guard.authenticate([header], cache_key=header, dpop=[used], target=lambda: TARGET)
+    return guard, header, used
 
 
 @pytest.mark.parametrize(
     ("dpop", "failure"),
     [
-        pytest.param(lambda: [VALID_ONCE], DPoPFailure.REPLAYED, id="replayed"),
-        pytest.param(lambda: [], DPoPFailure.MISSING, id="no-proof"),
-        pytest.param(lambda: [proof()(TOKEN), proof()(TOKEN)], DPoPFailure.MULTIPLE, id="two"),
-        pytest.param(lambda: [proof(method="POST")(TOKEN)], DPoPFailure.METHOD, id="method"),
-        pytest.param(lambda: [proof(with_ath=False)(TOKEN)], DPoPFailure.ATH, id="no-ath"),
-        pytest.param(lambda: [proof(age=10_000)(TOKEN)], DPoPFailure.IAT, id="old"),
+        pytest.param(lambda used: [used], DPoPFailure.REPLAYED, id="replayed"),
+        pytest.param(lambda used: [], DPoPFailure.MISSING, id="no-proof"),
+        pytest.param(lambda used: [proof()(TOKEN), proof()(TOKEN)], DPoPFailure.MULTIPLE, id="two"),
+        pytest.param(lambda used: [proof(method="POST")(TOKEN)], DPoPFailure.METHOD, id="method"),
+        pytest.param(lambda used: [proof(with_ath=False)(TOKEN)], DPoPFailure.ATH, id="no-ath"),
+        pytest.param(lambda used: [proof(age=10_000)(TOKEN)], DPoPFailure.IAT, id="old"),
     ],
 )
 def test_a_known_dpop_header_still_has_every_proof_checked(dpop: Any, failure: Any) -> None:
-    guard, header = _known_header_guard()
+    guard, header, used = _known_header_guard()
 
     def sync() -> Any:
-        return guard.authenticate([header], cache_key=header, dpop=dpop(), target=lambda: TARGET)
+        return guard.authenticate(
+            [header], cache_key=header, dpop=dpop(used), target=lambda: TARGET
+        )
 
     def in_a_loop() -> Any:
         return asyncio.run(
-            guard.authenticate_async([header], cache_key=header, dpop=dpop(), target=lambda: TARGET)
+            guard.authenticate_async(
+                [header], cache_key=header, dpop=dpop(used), target=lambda: TARGET
+            )
         )
 
     for run in (sync, in_a_loop):
@@ -181,7 +187,7 @@ def test_a_known_dpop_header_is_bound_to_its_key_and_expires_with_its_token() ->
     from scopegate.errors import InvalidTokenError, TokenFailure
 
     offset = [0.0]
-    guard, header = _known_header_guard(clock=lambda: time.time() + offset[0])
+    guard, header, _ = _known_header_guard(clock=lambda: time.time() + offset[0])
     with pytest.raises(InvalidTokenError) as info:
         guard.authenticate(
             [header], cache_key=header, dpop=[proof(key="other-ec")(TOKEN)], target=lambda: TARGET

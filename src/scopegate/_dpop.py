@@ -48,7 +48,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import PyJWTError
 
 from scopegate._htu import normalize_htu
-from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, jwk_thumbprint
+from scopegate._jwk import ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, PRIVATE_MEMBERS, jwk_thumbprint
 from scopegate._jws import decode_segment, load_object, split_segments
 from scopegate._nonce import NonceSource
 from scopegate._signature import SignatureCheck, signature_check
@@ -73,8 +73,6 @@ MAX_JTI_LENGTH = 256
 # A client's key, not a configured one: bounded above too, so that a proof cannot make the
 # server do a signature check on a huge modulus (8192 bits is the largest in common use).
 MAX_RSA_BITS = 8192
-# Members only a private (or symmetric) JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 # alg -> (kty, curves)
 _KEY_TYPES: dict[str, tuple[str, frozenset[str]]] = {
     **{alg: ("RSA", frozenset()) for alg in ("RS256", "RS384", "RS512")},
@@ -136,6 +134,8 @@ class _Header:
     jwk: Mapping[str, Any]
 
 
+# Twin of _claims._fail (duplicates pairs them): each builds its own error type from one
+# FailureDetail; a shared helper would need a type parameter for one line.
 def _fail(
     failure: DPoPFailure,
     rule: str,
@@ -148,7 +148,7 @@ def _fail(
 
 def _load_key(alg: str, jwk: dict[str, Any]) -> Any:
     """The ``cryptography`` public key of a proof's ``jwk`` header, fitting ``alg``."""
-    private = sorted(_PRIVATE_MEMBERS & jwk.keys())
+    private = sorted(PRIVATE_MEMBERS & jwk.keys())
     if private:
         raise _fail(DPoPFailure.KEY, "private", "jwk", "a public key", private)
     kty, curves = _KEY_TYPES[alg]

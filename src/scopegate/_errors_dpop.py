@@ -51,6 +51,8 @@ class InvalidDPoPProofError(BearerError):
     error = "invalid_dpop_proof"
     default_description = DPoPFailure.MALFORMED.value
 
+    # Same constructor as InvalidTokenError (duplicates pairs them), on purpose: each error takes
+    # its own failure enum, and the rendering they share lives in BearerError.
     def __init__(
         self,
         failure: DPoPFailure = DPoPFailure.MALFORMED,

@@ -47,6 +47,7 @@ __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "MAX_KEYS",
     "MIN_RSA_BITS",
+    "PRIVATE_MEMBERS",
     "KeySet",
     "PublicKey",
     "algorithm_object",
@@ -57,8 +58,8 @@ __all__ = [
 
 MIN_RSA_BITS = 2048
 MAX_KEYS = 100
-# Members that only a private JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# Members only a private (or symmetric) JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 # alg -> (kty, curves allowed, the PyJWT algorithm object that verifies it)
 _FAMILIES: dict[str, tuple[str, frozenset[str], Algorithm]] = {
@@ -251,7 +252,7 @@ def _load_jwk(member: Any) -> PublicKey | None:
     loader = _LOADERS.get(kty) if isinstance(kty, str) else None
     if loader is None or not isinstance(kty, str) or not isinstance(kid, str | None):
         return None  # RFC 7517 §5: ignore keys of an unknown type
-    public = {name: value for name, value in member.items() if name not in _PRIVATE_MEMBERS}
+    public = {name: value for name, value in member.items() if name not in PRIVATE_MEMBERS}
     try:
         key = loader(public)
     except (PyJWTError, ValueError, TypeError, KeyError, AttributeError):

@@ -225,6 +225,9 @@ class BearerProtector(Generic[P]):
             return []
         return parse_qs(query_string, keep_blank_values=True).get(QUERY_PARAMETER, [])
 
+    # Sync twin of authenticate_async (duplicates pairs them): they differ only at the I/O lines
+    # (key fetch, replay store, background refresh); the shared steps are _known_dpop,
+    # _check_known, _verify and _publish_for.
     def authenticate(
         self,
         authorization: Sequence[str],

@@ -337,6 +337,8 @@ class Settings(BaseSettings):
     def _check_public_key(cls, value: str | None, info: ValidationInfo) -> str | None:
         return check_public_key(value, info.data)
 
+    # Declarations, not a repeated rule (duplicates pairs them by shape): pydantic wants one
+    # validator per field, and each is a one-line call to its rule's one owner.
     @field_validator("algorithms", mode="before")
     @classmethod
     def _default_algorithms(cls, value: Any, info: ValidationInfo) -> Any:

@@ -13,7 +13,7 @@ import importlib.util
 import logging
 from functools import cache
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from scopegate.errors import MissingExtraError
 
@@ -94,15 +94,21 @@ def check_dpop_algorithms(value: list[str], known: tuple[str, ...]) -> list[str]
     return list(dict.fromkeys(value))
 
 
-def check_replay_store(value: str | None) -> str | None:
-    """``dpop_replay_store``: None or ``memory``, else a redis://, rediss:// or unix:// URL."""
-    if value is None or value.strip().lower() in ("", "memory"):
-        return None
+def _split_url(value: str) -> SplitResult:
+    """``value`` stripped and split, or ValueError for one that is no URL (a bad port too)."""
     try:
         parts = urlsplit(value.strip())
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         raise ValueError("is not a valid URL") from None
+    return parts
+
+
+def check_replay_store(value: str | None) -> str | None:
+    """``dpop_replay_store``: None or ``memory``, else a redis://, rediss:// or unix:// URL."""
+    if value is None or value.strip().lower() in ("", "memory"):
+        return None
+    parts = _split_url(value)
     if parts.scheme not in _REDIS_SCHEMES:
         raise ValueError("must be 'memory' or a redis://, rediss:// or unix:// URL")
     if parts.scheme == "unix" and not parts.path:
@@ -116,11 +122,7 @@ def check_public_base_url(value: str | None) -> str | None:
     """``public_base_url``: an absolute http(s) URL without query or fragment; no trailing /."""
     if value is None:
         return None
-    try:
-        parts = urlsplit(value.strip())
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ValueError("is not a valid URL") from None
+    parts = _split_url(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http or https URL, e.g. https://api.example.com")
     if parts.query or parts.fragment or "?" in value or "#" in value:

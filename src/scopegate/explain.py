@@ -247,6 +247,7 @@ def _cty(d: FailureDetail) -> str:
 
 
 _Format = Callable[[FailureDetail, float], str]
+# A table of messages, one a rule (duplicates pairs its rows by shape): data, not a repeated rule.
 _FORMATS: dict[str, _Format] = {
     "empty": lambda d, now: "malformed: the token is empty",
     "segments": lambda d, now: f"malformed: a JWT has 3 dot-separated parts, this has {d.found}",

@@ -39,6 +39,8 @@ from scopegate.asgi import token_from_scope
 if TYPE_CHECKING:  # typing.Self is Python 3.11+
     from typing_extensions import Self
 
+# The same guard names as scopegate.starlette (duplicates pairs the lists), on purpose: each
+# adapter offers the one vocabulary (the README's public-API table).
 __all__ = [
     "BearerScheme",
     "CurrentToken",

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 ALGORITHM = "RS256"
 _KEY_BITS = 2048
@@ -43,6 +45,29 @@ def new_kid() -> str:
     return secrets.token_urlsafe(16)
 
 
+def certificate_builder(
+    subject: x509.Name, issuer: x509.Name, public_key: CertificatePublicKeyTypes, days: int
+) -> x509.CertificateBuilder:
+    """A certificate for ``public_key``, valid for ``days`` days from five minutes ago.
+
+    The one validity rule of the server's certificates (signing keys, the local TLS CA
+    and its server certificate): backdated so that a client's clock a little behind
+    still accepts it.
+    """
+    from cryptography import x509
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+    )
+
+
 def new_key_material() -> KeyMaterial:
     """A fresh RSA 2048 key pair with a self-signed certificate (tens of milliseconds)."""
     from cryptography import x509
@@ -52,15 +77,8 @@ def new_key_material() -> KeyMaterial:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=_KEY_BITS)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _COMMON_NAME)])
-    now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=_CERT_DAYS))
+        certificate_builder(name, name, key.public_key(), _CERT_DAYS)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )

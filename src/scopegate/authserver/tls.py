@@ -19,6 +19,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from scopegate.authserver.signing import certificate_builder
 from scopegate.errors import ConfigurationError
 
 HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -120,13 +121,7 @@ def _make(certfile: Path, keyfile: Path, ca_file: Path) -> None:
     )
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=_SERVER_DAYS))
+        certificate_builder(ca_name, ca_name, ca_key.public_key(), _SERVER_DAYS)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -152,14 +147,9 @@ def _make(certfile: Path, keyfile: Path, ca_file: Path) -> None:
         else x509.DNSName(host)
         for host in HOSTS
     ]
+    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=_SERVER_DAYS))
+        certificate_builder(server_name, ca_name, key.public_key(), _SERVER_DAYS)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

@@ -57,6 +57,8 @@ def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
     )
 
 
+# Declarations shaped like cli/clients.py, cli/grants.py and cli/keys.py (duplicates pairs
+# them): each action's own call and text; the shared steps are management.command and action.
 def add_parser(subparsers: Any) -> None:
     """Register the ``api`` command and its actions."""
     actions, parents = command(

@@ -45,6 +45,8 @@ def _port(value: str) -> int:
     return int(value)
 
 
+# argparse option declarations (duplicates pairs them by shape): data, one per option; the
+# environment default is the one rule, in _env.
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--host", default=_env("host", DEFAULT_HOST), help="address to bind")
@@ -105,6 +107,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Same add_parser shape as cli/token.py and cli/demo.py (duplicates pairs them): argparse
+# declarations, each command's own name and texts.
 def add_parser(subparsers: Any) -> None:
     """Register the ``authserver`` command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(

@@ -24,6 +24,7 @@ def _update(management: ManagementClient, args: argparse.Namespace) -> Any:
     return management.update_client(args.id, name=args.name, description=args.description)
 
 
+# Declarations shaped like cli/api.py, cli/grants.py and cli/keys.py (duplicates pairs them).
 def add_parser(subparsers: Any) -> None:
     """Register the ``clients`` command and its actions."""
     actions, parents = command(

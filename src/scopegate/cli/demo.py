@@ -33,6 +33,7 @@ Exit status: 0 when every step behaved as documented, 1 when one did not (it is
 named), 2 when the demo could not start."""
 
 
+# Same add_parser shape as cli/token.py (duplicates pairs them): argparse declarations.
 def add_parser(subparsers: Any) -> None:
     """Register the ``demo`` command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(

@@ -15,6 +15,7 @@ from scopegate.cli.management import action, command
 _SCOPE_HELP = "a scope to grant; repeat it, or give several separated by spaces"
 
 
+# Declarations shaped like cli/api.py, cli/clients.py and cli/keys.py (duplicates pairs them).
 def add_parser(subparsers: Any) -> None:
     """Register the ``grants`` command and its actions."""
     actions, parents = command(

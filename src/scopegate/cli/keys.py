@@ -14,6 +14,7 @@ from typing import Any
 from scopegate.cli.management import action, command
 
 
+# Declarations shaped like cli/api.py, cli/clients.py and cli/grants.py (duplicates pairs them).
 def add_parser(subparsers: Any) -> None:
     """Register the ``keys`` command and its actions."""
     actions, parents = command(

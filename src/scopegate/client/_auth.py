@@ -70,6 +70,15 @@ class _Token:
         return f"{self.scheme} {self.value}"
 
 
+@dataclass(slots=True)
+class _Tries:
+    """What one request has been through: its attempts, a nonce retry, the token refused."""
+
+    attempt: int = 1
+    nonce_retried: bool = False
+    rejected: _Token | None = None
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     """Whose nonce a URL needs: RFC 6454 origin (scheme, host, port)."""
     return (url.scheme, url.host, url.port)
@@ -296,6 +305,23 @@ class ClientCredentialsAuth(httpx.Auth):
             self._token = None
         return False
 
+    def _send_again(
+        self, request: httpx.Request, response: httpx.Response, token: _Token, tries: _Tries
+    ) -> bool:
+        """Whether ``response`` calls for ``request`` again: with the nonce, or a new token.
+
+        The one decision behind both auth flows, which differ only in how they await;
+        for a new token it records ``token`` as the rejected one in ``tries``.
+        """
+        if not tries.nonce_retried and self._nonce_retry(request, response):
+            tries.nonce_retried = True
+            return True
+        if not self._retry(request, response, tries.attempt):
+            return False
+        tries.attempt += 1
+        tries.rejected = token
+        return True
+
     # -- sync --------------------------------------------------------------
 
     def _sync_token(
@@ -317,18 +343,12 @@ class ClientCredentialsAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        rejected: _Token | None = None
-        attempt, nonce_retried = 1, False
+        tries = _Tries()
         while True:
-            token = yield from self._sync_token(rejected)
+            token = yield from self._sync_token(tries.rejected)
             response = yield self._authorize(request, token)
-            if not nonce_retried and self._nonce_retry(request, response):
-                nonce_retried = True
-                continue
-            if not self._retry(request, response, attempt):
+            if not self._send_again(request, response, token, tries):
                 return
-            attempt += 1
-            rejected = token
 
     def sync_get_token(self, client: httpx.Client) -> str:
         """The current access token, fetched through ``client`` when there is none.
@@ -352,11 +372,12 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        rejected: _Token | None = None
-        attempt, nonce_retried = 1, False
+        tries = _Tries()
         while True:
+            # Async twin of _sync_token (duplicates pairs them): an async generator cannot
+            # ``yield from``, so the token fetch is spelled again around its await.
             async with self._async_lock:
-                token = self._reuse(rejected)
+                token = self._reuse(tries.rejected)
                 fetches = 1
                 while token is None:
                     sent_at = self._clock()
@@ -367,13 +388,8 @@ class ClientCredentialsAuth(httpx.Auth):
                         continue
                     token = self._accept(token_response, sent_at)
             response = yield self._authorize(request, token)
-            if not nonce_retried and self._nonce_retry(request, response):
-                nonce_retried = True
-                continue
-            if not self._retry(request, response, attempt):
+            if not self._send_again(request, response, token, tries):
                 return
-            attempt += 1
-            rejected = token
 
     async def async_get_token(self, client: httpx.AsyncClient) -> str:
         """The current access token, fetched through ``client`` when there is none."""

@@ -244,6 +244,8 @@ class DPoPKey:
         header.update(headers or {})
         return jwt.encode(dict(claims), self._private_key, algorithm=self.alg, headers=header)
 
+    # Same parameters as claims, and as the server's ProofVerifier.verify (duplicates pairs
+    # them), on purpose: the one request a proof is for.
     def proof(
         self,
         method: str,

@@ -105,6 +105,7 @@ class ManagementClient:
     ) -> None:
         self.close()
 
+    # Shaped like DPoPKey.__repr__ (duplicates pairs them): names only, never a secret.
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
 
@@ -190,6 +191,8 @@ class ManagementClient:
             body["scopes"] = definitions
         return self._object("POST", "resource-servers", body)
 
+    # One method per Management API endpoint (duplicates pairs them by shape); the shared steps
+    # are _object and _list.
     def list_resource_servers(self) -> list[JSONObject]:
         return self._list("resource-servers")
 

@@ -79,6 +79,7 @@ class DemoContext:
     management: ManagementClient
     http: httpx.Client
     start_api: Callable[[Settings], str]
+    # Field declarations (duplicates pairs them with authserver/http/schemas.py by shape).
     api_url: str | None = None
     settings: Settings | None = None
     client: JSONObject | None = None
@@ -490,6 +491,8 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 
+# Step tables (duplicates pairs them with STEPS and DPOP_STEPS by shape): data, one per
+# flow; what runs them is Flow.
 RS256_STEPS: tuple[Step, ...] = (
     Step(
         f'Register "{RS256_API}" ({RS256_IDENTIFIER}, signing_alg RS256, scope {SAMPLE_SCOPE})',

@@ -12,7 +12,7 @@ certificate (:data:`LONG_FIELDS`), not secret but too long to read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
@@ -133,20 +133,20 @@ class Transcript:
         """The lines that show one exchange (``>`` sent, ``<`` received)."""
         request = response.request
         lines = [f"> {request.method} {request.url}"]
-        authorization = request.headers.get("authorization")
-        if authorization is not None:
-            lines.append(f"> Authorization: {self._authorization(authorization)}")
-        proof = request.headers.get("dpop")
-        if proof is not None:
-            lines.append(f"> DPoP: {abbreviate(proof, self.ellipsis)}")
+        lines += _headers(
+            ">",
+            request.headers,
+            {
+                "Authorization": self._authorization,
+                "DPoP": lambda proof: abbreviate(proof, self.ellipsis),
+            },
+        )
         sent = self._body(request.content, request.headers.get("content-type"))
         if sent is not None:
             lines.append(f"> Content-Type: {request.headers.get('content-type')}")
             lines.append(f"> {sent}")
         lines.append(f"< {response.status_code} {response.reason_phrase}")
-        challenge = response.headers.get("www-authenticate")
-        if challenge is not None:
-            lines.append(f"< WWW-Authenticate: {challenge}")
+        lines += _headers("<", response.headers, {"WWW-Authenticate": str})
         received = self._body(response.content, response.headers.get("content-type"))
         if received is not None:
             lines.append(f"< {received}")
@@ -165,3 +165,12 @@ class Transcript:
                 response.headers.get("www-authenticate"),
             )
         )
+
+
+def _headers(
+    marker: str, headers: httpx.Headers, shown: Mapping[str, Callable[[str], str]]
+) -> list[str]:
+    """A line for each of the ``shown`` headers present, its value as its function shows it."""
+    return [
+        f"{marker} {name}: {show(headers[name])}" for name, show in shown.items() if name in headers
+    ]

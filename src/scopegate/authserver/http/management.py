@@ -195,6 +195,8 @@ class ClientItem(HTTPEndpoint):
         client = await run_in_threadpool(_store(request).clients.update, client_id, changes)
         return JSONResponse(client.to_json())
 
+    # Same handler as the resource servers' delete (duplicates pairs them): one REST resource
+    # each; the shared steps are _store and _no_content.
     @require_scope("delete:clients")
     async def delete(self, request: Request) -> Response:
         await run_in_threadpool(_store(request).clients.delete, request.path_params["id"])

@@ -266,6 +266,8 @@ class _ClientSettings(_Body):
     is_first_party: bool | None = None
     token_endpoint_auth_method: AuthMethod | None = None
     client_metadata: Metadata | None = None
+    # Field declarations (duplicates pairs them by shape, and with demo/flow.py's DemoContext):
+    # pydantic declares one field a line.
     # Documented, about interactive logins: accepted, not used by a machine client.
     callbacks: Ignored = None
     allowed_origins: Ignored = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from scopegate.authserver.storage.database import Database
 
 
+# Same table shape as ClientTable (duplicates pairs them): one class a table, one
+# transaction a method.
 class MetadataTable:
     """Keys and values; every method is one transaction."""
 

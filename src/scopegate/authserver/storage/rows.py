@@ -79,6 +79,7 @@ def find_server(conn: sqlite3.Connection, key: str) -> ResourceServer | None:
     return None if row is None else server_from_row(row)
 
 
+# Same shape as client_from_row (duplicates pairs them): each maps its own table's columns.
 def signing_key_from_row(row: sqlite3.Row) -> SigningKey:
     return SigningKey(
         kid=row["kid"],
