@@ -104,3 +104,12 @@ def test_verification_is_cheap_and_the_same_for_unknown_clients() -> None:
     assert max(right, wrong, unknown) < 0.001
     # Same scheme, same work: no ratio beyond what scheduling noise gives.
     assert max(right, wrong, unknown) < 5 * min(right, wrong, unknown)
+
+
+def test_generated_secrets_never_start_with_a_dash() -> None:
+    # A secret goes on command lines (--client-secret SECRET), where argparse reads a
+    # leading "-" as an option; token_urlsafe starts one in 64 that way.
+    drawn = [credentials.new_client_secret() for _ in range(2000)]
+    drawn += [credentials.new_signing_secret() for _ in range(2000)]
+    assert [secret for secret in drawn if secret.startswith("-")] == []
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{64}", secret) for secret in drawn)

@@ -51,8 +51,12 @@ def new_client_id() -> str:
 
 
 def new_client_secret() -> str:
-    """64 URL-safe characters (48 random bytes)."""
-    return secrets.token_urlsafe(48)
+    """64 URL-safe characters (48 random bytes), never starting with ``-``.
+
+    A secret is passed on command lines (``--client-secret SECRET``), where argparse
+    would read a leading ``-`` as an option.
+    """
+    return _url_safe(48)
 
 
 def new_grant_id() -> str:
@@ -61,8 +65,18 @@ def new_grant_id() -> str:
 
 
 def new_signing_secret() -> str:
-    """An HS256 key: 64 URL-safe characters from 48 random bytes (RFC 7518 §3.2 asks 32)."""
-    return secrets.token_urlsafe(48)
+    """An HS256 key: 64 URL-safe characters from 48 random bytes (RFC 7518 §3.2 asks 32).
+
+    Never starting with ``-``, like :func:`new_client_secret`.
+    """
+    return _url_safe(48)
+
+
+def _url_safe(nbytes: int) -> str:
+    """``secrets.token_urlsafe`` drawn again while it starts with ``-`` (1 draw in 64)."""
+    while (value := secrets.token_urlsafe(nbytes)).startswith("-"):
+        pass
+    return value
 
 
 def _b64(data: bytes) -> str:
