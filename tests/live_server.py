@@ -22,6 +22,7 @@ from gunicorn.config import Config
 
 from conformance.model import DPOP_OFFER
 from helpers import IDENTIFIER, ISSUER, SECRET, subprocess_env
+from scopegate.client import ManagementClient
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 15.0
@@ -104,6 +105,39 @@ def serve(
         yield base_url
     finally:
         stop(process)
+
+
+SCOPEGATE = Path(sys.executable).with_name("scopegate")
+
+
+@contextmanager
+def authserver(
+    folder: Path, management_id: str, management_secret: str, *options: str
+) -> Iterator[tuple[str, ManagementClient]]:
+    """A real ``scopegate authserver`` on a free port, its SQLite file in ``folder``.
+
+    Yields its base URL and a :class:`ManagementClient` holding a Management API token of
+    the given management client; ``options`` are added to the command (``--dpop-nonce``).
+    """
+    assert SCOPEGATE.is_file(), "run: pip install -e . (the console script is missing)"
+    port = free_port()
+    env = subprocess_env(SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET=management_secret)
+    command = [str(SCOPEGATE), "authserver", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--db", str(folder / "auth.db"), "--management-client-id", management_id]
+    command += options
+    with (
+        serve(
+            command,
+            env,
+            port,
+            log=folder / "authserver.log",
+            health_path="/.well-known/openid-configuration",
+        ) as url,
+        ManagementClient.with_client_credentials(
+            url, management_id, management_secret, timeout=10.0
+        ) as management,
+    ):
+        yield url, management
 
 
 def uvicorn_command(app_dir: str | Path, port: int) -> list[str]:

@@ -16,7 +16,6 @@ default in-memory store accept it more than once, which shows the connections do
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,15 +24,14 @@ import httpx
 import pytest
 
 from conformance.model import DPOP_ALGS, DPOP_OFFER
-from helpers import IDENTIFIER, subprocess_env
-from live_server import ROOT, free_port, serve, uvicorn_command
+from helpers import IDENTIFIER
+from live_server import ROOT, authserver, free_port, serve, uvicorn_command
 from redis_server import redis_server
-from scopegate.client import ClientCredentialsAuth, ManagementClient
+from scopegate.client import ClientCredentialsAuth
 from scopegate.client._dpop import DPoPKey
 from scopegate.testing import dpop_headers, dpop_proof
 from test_jwks_live import SERVERS, Command, discovery_env
 
-SCRIPT = Path(sys.executable).with_name("scopegate")
 MANAGEMENT_ID = "dpop-live-management"
 MANAGEMENT_SECRET = "d" * 48
 REQUIRED = {"mechanism": "dpop", "required": True}
@@ -78,24 +76,8 @@ class Tenant:
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
-    assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
     folder = tmp_path_factory.mktemp("dpop-authserver")
-    port = free_port()
-    env = subprocess_env(SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET=MANAGEMENT_SECRET)
-    command = [str(SCRIPT), "authserver", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--db", str(folder / "auth.db"), "--management-client-id", MANAGEMENT_ID]
-    with (
-        serve(
-            command,
-            env,
-            port,
-            log=folder / "authserver.log",
-            health_path="/.well-known/openid-configuration",
-        ) as url,
-        ManagementClient.with_client_credentials(
-            url, MANAGEMENT_ID, MANAGEMENT_SECRET, timeout=10.0
-        ) as management,
-    ):
+    with authserver(folder, MANAGEMENT_ID, MANAGEMENT_SECRET) as (url, management):
         api = management.create_resource_server(
             IDENTIFIER,
             name="DPoP API",
@@ -233,11 +215,6 @@ def test_the_same_two_workers_with_memory_stores_accept_a_replay(
 def test_authserver_dpop_nonce_and_the_client_that_learns_it(tmp_path: Path) -> None:
     """``scopegate authserver --dpop-nonce``: the first token request gets 400 use_dpop_nonce
     and a DPoP-Nonce; ClientCredentialsAuth retries once with it."""
-    port = free_port()
-    env = subprocess_env(SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET=MANAGEMENT_SECRET)
-    command = [str(SCRIPT), "authserver", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--db", str(tmp_path / "auth.db"), "--management-client-id", MANAGEMENT_ID]
-    command.append("--dpop-nonce")
     answers: list[tuple[int, str | None]] = []
 
     def watch(response: httpx.Response) -> None:
@@ -245,17 +222,9 @@ def test_authserver_dpop_nonce_and_the_client_that_learns_it(tmp_path: Path) -> 
         nonce = response.headers.get("dpop-nonce")
         answers.append((response.status_code, nonce))
 
-    with (
-        serve(
-            command,
-            env,
-            port,
-            log=tmp_path / "authserver.log",
-            health_path="/.well-known/openid-configuration",
-        ) as url,
-        ManagementClient.with_client_credentials(
-            url, MANAGEMENT_ID, MANAGEMENT_SECRET, timeout=10.0
-        ) as management,
+    with authserver(tmp_path, MANAGEMENT_ID, MANAGEMENT_SECRET, "--dpop-nonce") as (
+        url,
+        management,
     ):
         management.create_resource_server(
             IDENTIFIER, signing_alg="RS256", proof_of_possession=REQUIRED

@@ -11,7 +11,6 @@ checks the authorization server and the library together. Its helpers are reused
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,12 +20,11 @@ import httpx
 import pytest
 
 from conformance.model import DPOP_OFFER
-from helpers import IDENTIFIER, subprocess_env
-from live_server import bearer, free_port, serve
+from helpers import IDENTIFIER
+from live_server import authserver, bearer, free_port, serve
 from scopegate.client import ClientCredentialsAuth, ManagementClient
 from test_jwks_live import COOLDOWN, SERVERS, TTL, Command, discovery_env, status, wait_for
 
-SCRIPT = Path(sys.executable).with_name("scopegate")
 MANAGEMENT_ID = "rs256-live-management"
 MANAGEMENT_SECRET = "m" * 48
 UNKNOWN_KEY = {
@@ -58,23 +56,7 @@ class Tenant:
 
 @pytest.fixture
 def tenant(tmp_path: Path) -> Iterator[Tenant]:
-    assert SCRIPT.is_file(), "run: pip install -e . (the console script is missing)"
-    port = free_port()
-    env = subprocess_env(SCOPEGATE_AUTHSERVER_MANAGEMENT_CLIENT_SECRET=MANAGEMENT_SECRET)
-    command = [str(SCRIPT), "authserver", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--db", str(tmp_path / "auth.db"), "--management-client-id", MANAGEMENT_ID]
-    with (
-        serve(
-            command,
-            env,
-            port,
-            log=tmp_path / "authserver.log",
-            health_path="/.well-known/openid-configuration",
-        ) as url,
-        ManagementClient.with_client_credentials(
-            url, MANAGEMENT_ID, MANAGEMENT_SECRET, timeout=10.0
-        ) as management,
-    ):
+    with authserver(tmp_path, MANAGEMENT_ID, MANAGEMENT_SECRET) as (url, management):
         # RS256 is the server's default (as on Auth0); the client's keyword defaults to HS256.
         api = management.create_resource_server(
             IDENTIFIER, name="RS256 API", scopes=["sample-scope"], signing_alg="RS256"
